@@ -1,0 +1,1 @@
+"""Refusal classification: one interface (`contract.py`), several engines."""

@@ -1,0 +1,48 @@
+"""The `leakwatch` command. Each subcommand lives in the module that owns its feature;
+this file only wires them, importing lazily so `leakwatch classify` does not load Faust."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> module exposing `register(subparsers)`; the module adds its parser and
+# sets `func` (called with the parsed args, returns an exit code).
+SUBCOMMANDS = {
+    "worker": "streams.cli",
+    "topics": "streams.cli",
+    "classify": "leakwatch.classifier.cli",
+    "eval": "leakwatch.classifier.cli",
+    "cards": "leakwatch.cards.cli",
+    "board": "leakwatch.board.cli",
+    "grafana": "leakwatch.grafana_push",
+    "simulate": "services.simulator.cli",
+    "ingest": "services.ingest.cli",
+    "notifier": "services.notifier.cli",
+}
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leakwatch", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    wanted = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    modules = [SUBCOMMANDS[wanted]] if wanted else sorted(set(SUBCOMMANDS.values()))
+    for name in dict.fromkeys(modules):
+        try:
+            importlib.import_module(name).register(sub)
+        except ModuleNotFoundError as exc:  # a feature not installed in this build
+            if wanted:
+                raise
+            print(f"leakwatch: {name} unavailable ({exc})", file=sys.stderr)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
