@@ -1,0 +1,1 @@
+"""The two cards of «Где теряются деньги»: their SQL (once), and reading them."""

@@ -1,0 +1,116 @@
+"""The cards' SQL, defined once. Grafana panels, alert rules, the terminal board, the
+worker's /cards endpoint and the tests all use these strings.
+
+They are written for the Grafana ClickHouse plugin: `$__timeFilter`, `$__fromTime`,
+`$__toTime`, `$__conditionalAll` and dashboard variables (`$pipeline`, `$manager`,
+`$metric`, `$baseline_days`). `macros.expand` performs the same substitution for
+everything outside Grafana.
+
+Every read uses FINAL: `refusals` is a ReplacingMergeTree, and only FINAL (or argMax)
+sees exactly the newest row per deal.
+"""
+
+from __future__ import annotations
+
+FILTERS = (
+    "$__conditionalAll(pipeline IN (${pipeline:singlequote}), $pipeline)"
+    " AND $__conditionalAll(manager IN (${manager:singlequote}), $manager)"
+)
+# Target refusals of the period, after the newest verdict and filters.
+PERIOD = f"active = 1 AND target = 1 AND $__timeFilter(lost_at) AND {FILTERS}"
+SALVAGEABLE = f"{PERIOD} AND kind = 'salvageable'"
+
+CARD1_TOTALS = f"""
+SELECT
+    count() AS total,
+    countIf(kind = 'salvageable') AS salvageable,
+    countIf(kind = 'real') AS real,
+    if(total = 0, 0, round(100 * salvageable / total)) AS salvageable_pct,
+    sumIf(avg_check_rub, kind = 'salvageable') AS potential_lost_rub,
+    if(salvageable = 0, 0, intDiv(potential_lost_rub, salvageable)) AS average_check_rub,
+    countIf(reason_mismatch = 1) AS reason_mismatches,
+    countIf(status = 'confirmed') AS confirmed
+FROM refusals FINAL
+WHERE {PERIOD}
+"""
+
+CARD1_BY_REASON = f"""
+SELECT
+    reason,
+    countIf(kind = 'salvageable') AS salvageable,
+    countIf(kind = 'real') AS real,
+    count() AS total
+FROM refusals FINAL
+WHERE {PERIOD}
+GROUP BY reason
+ORDER BY total DESC, reason
+"""
+
+# The average day: leak per day that had any target refusal in the baseline window
+# before the period, so a young installation is not compared with empty days.
+CARD2_TOTALS = f"""
+SELECT
+    sum(money_rub) AS leak_rub,
+    count() AS cases,
+    countIf(hot = 1) AS hot_cases,
+    (
+        SELECT if(uniqExact(toDate(lost_at)) = 0, 0,
+                  sumIf(money_rub, kind = 'salvageable') / uniqExact(toDate(lost_at)))
+        FROM refusals FINAL
+        WHERE active = 1 AND target = 1 AND {FILTERS}
+          AND lost_at >= $__fromTime - INTERVAL $baseline_days DAY AND lost_at < $__fromTime
+    ) AS baseline_daily_rub,
+    greatest(dateDiff('second', $__fromTime, $__toTime), 1) / 86400 AS period_days,
+    if(baseline_daily_rub = 0, NULL,
+       round(100 * (leak_rub / (baseline_daily_rub * period_days) - 1))) AS above_average_pct
+FROM refusals FINAL
+WHERE {SALVAGEABLE}
+"""
+
+CARD2_BY_LEAK = f"""
+SELECT
+    leak,
+    sum(money_rub) AS leak_rub,
+    count() AS cases,
+    countIf(hot = 1) AS hot_cases,
+    round(100 * leak_rub / sum(sum(money_rub)) OVER ()) AS leak_pct,
+    if('$metric' = 'count', cases, leak_rub) AS value
+FROM refusals FINAL
+WHERE {SALVAGEABLE}
+GROUP BY leak
+ORDER BY leak_rub DESC, leak
+"""
+
+CARD2_MAIN_STAGE = f"""
+SELECT
+    stage_before_loss AS stage,
+    sum(money_rub) AS stage_rub,
+    count() AS cases
+FROM refusals FINAL
+WHERE {SALVAGEABLE}
+  AND leak = (
+      SELECT leak FROM refusals FINAL WHERE {SALVAGEABLE}
+      GROUP BY leak ORDER BY sum(money_rub) DESC, leak LIMIT 1)
+GROUP BY stage
+ORDER BY stage_rub DESC, stage
+LIMIT 1
+"""
+
+SALVAGEABLE_CASES = f"""
+SELECT
+    lost_at, deal_id, manager, pipeline, stage_before_loss AS stage, reason, leak,
+    money_rub, hot, status, manager_reason, evidence
+FROM refusals FINAL
+WHERE {SALVAGEABLE}
+ORDER BY money_rub DESC, lost_at DESC
+LIMIT 500
+"""
+
+CARDS = {
+    "card1_totals": CARD1_TOTALS,
+    "card1_by_reason": CARD1_BY_REASON,
+    "card2_totals": CARD2_TOTALS,
+    "card2_by_leak": CARD2_BY_LEAK,
+    "card2_main_stage": CARD2_MAIN_STAGE,
+    "salvageable_cases": SALVAGEABLE_CASES,
+}

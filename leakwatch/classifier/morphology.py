@@ -1,0 +1,115 @@
+"""Russian word forms reduced to lemmas, so rules match «пришлю», «прислали» and
+«пришлёте» with one entry instead of a list of spellings."""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from dataclasses import dataclass
+
+import pymorphy3
+
+_WORD = re.compile(r"[0-9a-zа-яё]+(?:-[a-zа-яё]+)?", re.IGNORECASE)
+_analyzer_lock = threading.Lock()
+_analyzer_instance: pymorphy3.MorphAnalyzer | None = None
+
+
+def _analyzer() -> pymorphy3.MorphAnalyzer:
+    # Opening the dictionaries takes ~0.1 s: once per process, whichever thread asks first.
+    global _analyzer_instance
+    if _analyzer_instance is None:
+        with _analyzer_lock:
+            if _analyzer_instance is None:
+                _analyzer_instance = pymorphy3.MorphAnalyzer()
+    return _analyzer_instance
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    word: str  # lower case, ё kept as е
+    lemma: str
+    grammemes: frozenset[str]
+
+    @property
+    def first_person_future(self) -> bool:
+        """«пришлю», «перезвоним»: how a manager commits to an action."""
+        return {"1per", "futr"} <= self.grammemes
+
+    @property
+    def past(self) -> bool:
+        return "past" in self.grammemes
+
+
+def _fold(word: str) -> str:
+    return word.lower().replace("ё", "е")
+
+
+@functools.lru_cache(maxsize=200_000)
+def token(word: str) -> Token:
+    folded = _fold(word)
+    if not folded.isalpha():  # numbers, "a1": no dictionary entry worth a lookup
+        return Token(folded, folded, frozenset())
+    parse = _analyzer().parse(folded)[0]
+    return Token(folded, _fold(parse.normal_form), frozenset(parse.tag.grammemes))
+
+
+def tokens(text: str) -> tuple[Token, ...]:
+    return tuple(token(w) for w in _WORD.findall(text))
+
+
+def lemmas(text: str) -> tuple[str, ...]:
+    return tuple(t.lemma for t in tokens(text))
+
+
+class Phrase:
+    """A lemma sequence found in order, allowing a few words in between
+    («не получил» matches «так и не получили мы ваш»)."""
+
+    __slots__ = ("source", "_lemmas", "max_gap")
+
+    def __init__(self, source: str, max_gap: int = 2) -> None:
+        self.source = source
+        self.max_gap = max_gap
+        self._lemmas: tuple[str, ...] | None = None  # the analyzer loads on first use
+
+    @property
+    def lemmas(self) -> tuple[str, ...]:
+        if self._lemmas is None:
+            self._lemmas = lemmas(self.source)
+        return self._lemmas
+
+    def find(self, lemma_seq: tuple[str, ...]) -> int:
+        """Index where the match starts, or -1."""
+        want = self.lemmas
+        if not want:
+            return -1
+        for start, lemma in enumerate(lemma_seq):
+            if lemma != want[0]:
+                continue
+            pos, ok = start, True
+            for nxt in want[1:]:
+                window = lemma_seq[pos + 1 : pos + 2 + self.max_gap]
+                if nxt not in window:
+                    ok = False
+                    break
+                pos = pos + 1 + window.index(nxt)
+            if ok:
+                return start
+        return -1
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.source!r})"
+
+
+class Lexicon:
+    """A named set of phrases; a text matches when any phrase does."""
+
+    def __init__(self, *phrases: str, max_gap: int = 2) -> None:
+        self.phrases = tuple(Phrase(p, max_gap) for p in phrases)
+
+    def matches(self, lemma_seq: tuple[str, ...]) -> bool:
+        return any(p.find(lemma_seq) >= 0 for p in self.phrases)
+
+    def match(self, lemma_seq: tuple[str, ...]) -> Phrase | None:
+        return next((p for p in self.phrases if p.find(lemma_seq) >= 0), None)

@@ -1,0 +1,184 @@
+"""A deal's state, folded from its CRM, telephony and review events. Pure: no I/O.
+
+`apply_event` is idempotent by event id, so a replay after a crash (Kafka delivers at
+least once) changes nothing. The timeline keeps every conversation turn and every CRM or
+telephony fact as a message, which is what the classifier reads: promises made in a call
+are judged against the facts that follow them (or don't).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from leakwatch.classifier.contract import Labels
+from leakwatch.domain.labels import Reason
+from schemas.events import ActivityEvent, CallEvent, DealEvent, RefusalReview
+
+# How many event ids a deal remembers for de-duplication; deals have far fewer events.
+SEEN_EVENTS_KEPT = 500
+UNKNOWN = "—"
+
+
+class TimelineEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    ts: datetime
+    speaker: Literal["manager", "client", "system"]
+    text: str
+
+
+class Review(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    labels: Labels
+    reviewer: str
+    reviewed_at: datetime
+
+
+class DealState(BaseModel):
+    deal_id: str
+    pipeline: str = "default"
+    manager: str = UNKNOWN
+    amount_rub: int | None = None
+    stage: str | None = None
+    stage_before_loss: str | None = None
+    status: Literal["open", "won", "lost"] = "open"
+    created_at: datetime | None = None
+    lost_at: datetime | None = None
+    ever_lost: bool = False  # a refusal record may exist downstream and need retracting
+    manager_reason: Reason | None = None
+    lost_comment: str | None = None
+    is_spam: bool = False
+    duplicate_of: str | None = None
+    calls: int = 0
+    # Keyed by a stable source id (event id, call id + turn) so a transcript that arrives
+    # after its call replaces the placeholder instead of adding to it.
+    timeline: dict[str, TimelineEntry] = Field(default_factory=dict)
+    review: Review | None = None
+    revision: int = 0  # bumps on every change; the version of the refusal record
+    seen_events: list[str] = Field(default_factory=list)
+
+    @property
+    def is_target(self) -> bool:
+        """Spam and duplicates are not target: "those clients never existed"."""
+        return not self.is_spam and self.duplicate_of is None
+
+    @property
+    def is_refusal(self) -> bool:
+        return self.status == "lost" and self.is_target
+
+    def messages(self) -> list[TimelineEntry]:
+        return sorted(self.timeline.values(), key=lambda e: e.ts)
+
+
+Event = DealEvent | CallEvent | ActivityEvent | RefusalReview
+
+
+def apply_event(state: DealState | None, event: Event) -> tuple[DealState, bool]:
+    """Fold one event into the deal's state. Returns (new state, whether anything changed)."""
+    if state is None:
+        state = DealState(deal_id=event.deal_id)
+    if event.event_id in state.seen_events:
+        return state, False
+    new = state.model_copy(deep=True)
+    match event:
+        case DealEvent():
+            _apply_deal(new, event)
+        case CallEvent():
+            _apply_call(new, event)
+        case ActivityEvent():
+            _apply_activity(new, event)
+        case RefusalReview():
+            new.review = Review(labels=event.labels(), reviewer=event.reviewer, reviewed_at=event.ts)
+    new.seen_events = (state.seen_events + [event.event_id])[-SEEN_EVENTS_KEPT:]
+    changed = new.model_dump(exclude={"seen_events"}) != state.model_dump(exclude={"seen_events"})
+    if changed:
+        new.revision = state.revision + 1
+    return new, changed
+
+
+def _note(state: DealState, key: str, ts: datetime, text: str, speaker: str = "system") -> None:
+    state.timeline[key] = TimelineEntry(ts=ts, speaker=speaker, text=text)
+
+
+def _apply_deal(state: DealState, e: DealEvent) -> None:
+    for field in ("pipeline", "manager", "amount_rub"):
+        value = getattr(e, field)
+        if value is not None:
+            setattr(state, field, value)
+    if e.is_spam is not None:
+        state.is_spam = e.is_spam
+    if e.duplicate_of is not None:
+        state.duplicate_of = e.duplicate_of or None
+    previous_stage = state.stage
+    if e.stage is not None:
+        state.stage = e.stage
+    if e.type == "created":
+        state.created_at = state.created_at or e.ts
+        _note(state, e.event_id, e.ts, "Входящая заявка с сайта" if e.source == "site" else "Сделка создана")
+    elif e.type == "stage_changed" and e.stage and e.stage != previous_stage:
+        _note(state, e.event_id, e.ts, f"Этап сделки изменён: {previous_stage or UNKNOWN} → {e.stage}")
+        if state.status == "lost":
+            state.status = "open"  # reopened: the refusal is retracted downstream
+    elif e.type == "won":
+        state.status = "won"
+        _note(state, e.event_id, e.ts, "Сделка успешно реализована")
+    elif e.type == "lost":
+        state.stage_before_loss = previous_stage if e.stage else (state.stage or previous_stage)
+        state.status = "lost"
+        state.ever_lost = True
+        state.lost_at = e.ts
+        state.manager_reason = e.lost_reason
+        state.lost_comment = e.lost_comment
+        _note(state, e.event_id, e.ts, "Сделка закрыта: отказ")
+
+
+def _apply_call(state: DealState, e: CallEvent) -> None:
+    if e.manager and state.manager == UNKNOWN:
+        state.manager = e.manager
+    base = f"call:{e.call_id}"
+    if e.status == "missed":
+        text = "Пропущенный входящий звонок" if e.direction == "in" else "Исходящий звонок: пропущен"
+        _note(state, base, e.ts, text)
+    elif e.status == "no_answer":
+        _note(state, base, e.ts, "Исходящий звонок: клиент не ответил")
+    else:
+        if not any(k.startswith(base) for k in state.timeline):
+            state.calls += 1
+        direction = "Входящий" if e.direction == "in" else "Исходящий"
+        minutes = max(1, round(e.duration_s / 60))
+        _note(state, base, e.ts, f"{direction} звонок, {minutes} мин")
+        for i, turn in enumerate(e.transcript or []):
+            ts = e.ts + timedelta(seconds=turn.offset_s)
+            _note(state, f"{base}:{i}", ts, turn.text, speaker=turn.speaker)
+
+
+TASK_TITLES = {"callback": "Перезвонить", "meeting": "Встреча", "other": "Задача"}
+
+
+def _apply_activity(state: DealState, e: ActivityEvent) -> None:
+    title = TASK_TITLES[e.task_kind or "other"]
+    if e.type == "task_created":
+        due = f" на {e.due_at.strftime('%Y-%m-%d %H:%M')}" if e.due_at else ""
+        _note(state, e.event_id, e.ts, f"Создана задача «{title}»{due}")
+    elif e.type == "task_done":
+        _note(state, e.event_id, e.ts, f"Задача «{title}» выполнена")
+    elif e.type == "task_overdue":
+        _note(state, e.event_id, e.ts, f"Задача «{title}» просрочена")
+    elif e.type == "materials_sent":
+        _note(state, e.event_id, e.ts, materials_text(e.materials))
+    elif e.type == "message":
+        _note(state, e.event_id, e.ts, e.text or "", speaker=e.author or "client")
+
+
+def materials_text(materials: str | None) -> str:
+    name = (materials or "").strip()
+    lowered = name.lower()
+    if lowered in {"кп", "коммерческое предложение"}:
+        return "Письмо с КП отправлено"
+    if lowered.startswith("сч"):
+        return "Счёт отправлен"
+    return f"Отправлены материалы: {name or 'без названия'}"

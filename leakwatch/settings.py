@@ -1,0 +1,146 @@
+"""All settings in one typed object, read from the environment (prefix LEAKWATCH_) at start.
+
+A wrong value stops the process with a message naming the setting and why
+(`load_settings()`); secrets (API keys, ClickHouse password) come only from the environment.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+import orjson
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_rub_map(raw: object) -> object:
+    """Accept `b2b=120000,retail=40000` as well as a JSON object or a dict."""
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if not raw:
+            return {}
+        if raw.startswith("{"):
+            return orjson.loads(raw)
+        pairs = {}
+        for item in raw.split(","):
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip():
+                raise ValueError(f"expected pipeline=amount pairs, got {item!r}")
+            pairs[name.strip()] = value.strip()
+        return pairs
+    return raw
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEAKWATCH_", extra="ignore")
+
+    # Kafka
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    topic_partitions: int = Field(4, ge=1, le=256)
+    topic_replication: int = Field(1, ge=1)
+    app_id: str = "leakwatch"
+
+    # ClickHouse: embedded chdb at `chdb_path` unless `clickhouse_url` is set.
+    clickhouse_url: str | None = Field(None, validation_alias="CLICKHOUSE_URL")
+    clickhouse_user: str = Field("default", validation_alias="CLICKHOUSE_USER")
+    clickhouse_password: SecretStr = Field(SecretStr(""), validation_alias="CLICKHOUSE_PASSWORD")
+    clickhouse_database: str = "leakwatch"
+    chdb_path: Path = REPO_ROOT / ".local" / "chdb"
+    sink_batch_rows: int = Field(1000, ge=1)
+    sink_batch_seconds: float = Field(1.0, gt=0, le=60)
+
+    # Refusals
+    grace_period_s: float = Field(60.0, ge=0, le=86400)
+    # Per pipeline, e.g. `b2b=120000,retail=40000`; others use won deals' mean, then the default.
+    average_check_rub: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
+    default_average_check_rub: int = Field(40000, gt=0)
+    classifier_engine: Literal["embedded", "openai"] = "embedded"
+    classifier_timeout_s: float = Field(60.0, gt=0)
+    openai_base_url: str | None = None
+    openai_model: str | None = None
+    openai_api_key: SecretStr | None = None
+    openai_concurrency: int = Field(4, ge=1, le=256)
+    openai_max_retries: int = Field(2, ge=0, le=10)
+    label_language: Literal["ru", "en"] = "ru"
+    baseline_days: int = Field(28, ge=1, le=365)
+
+    # Worker process
+    worker_web_host: str = "127.0.0.1"
+    worker_web_port: int = Field(6066, ge=1, le=65535)
+    worker_data_dir: Path = REPO_ROOT / ".local" / "faust"
+    broker_session_timeout_s: float = Field(30.0, gt=0)
+    broker_heartbeat_interval_s: float = Field(3.0, gt=0)
+
+    @field_validator("average_check_rub", mode="before")
+    @classmethod
+    def _rub_map(cls, raw: object) -> object:
+        return parse_rub_map(raw)
+
+    @field_validator("average_check_rub")
+    @classmethod
+    def _positive(cls, value: dict[str, int]) -> dict[str, int]:
+        for pipeline, amount in value.items():
+            if amount <= 0:
+                raise ValueError(f"average check of pipeline {pipeline!r} must be > 0")
+        return value
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap(cls, value: str) -> str:
+        for server in value.split(","):
+            host, sep, port = server.strip().rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(f"expected host:port[,host:port], got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _engine_ready(self) -> "Settings":
+        if self.classifier_engine == "openai":
+            missing = [name for name in ("openai_base_url", "openai_model") if not getattr(self, name)]
+            if missing:
+                names = ", ".join(f"LEAKWATCH_{m.upper()}" for m in missing)
+                raise ValueError(f"LEAKWATCH_CLASSIFIER_ENGINE=openai needs {names}")
+        if self.broker_heartbeat_interval_s >= self.broker_session_timeout_s:
+            raise ValueError("LEAKWATCH_BROKER_HEARTBEAT_INTERVAL_S must be below the session timeout")
+        return self
+
+    def average_check_for(self, pipeline: str) -> int | None:
+        return self.average_check_rub.get(pipeline)
+
+    @property
+    def kafka_url(self) -> str:
+        """Faust wants kafka:// URLs."""
+        return ";".join(f"kafka://{s.strip()}" for s in self.kafka_bootstrap.split(","))
+
+
+def env_name(loc: tuple) -> str:
+    field = str(loc[0]) if loc else "?"
+    info = Settings.model_fields.get(field)
+    if info is not None and isinstance(info.validation_alias, str):
+        return info.validation_alias
+    return f"LEAKWATCH_{field.upper()}"
+
+
+class SettingsError(SystemExit):
+    """Raised at start when a setting is wrong; the message names the setting."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)
+    except SourceError as exc:  # a value the env source could not even parse
+        print(f"leakwatch: invalid settings\n  {exc}", file=sys.stderr)
+        raise SettingsError(2) from None
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = env_name(err["loc"]) if err["loc"] else "settings"
+            lines.append(f"  {name}: {err['msg']}")
+        message = "leakwatch: invalid settings\n" + "\n".join(lines)
+        print(message, file=sys.stderr)
+        raise SettingsError(2) from None

@@ -1,0 +1,1 @@
+"""ClickHouse: the one place refusals are stored and the cards are read from."""

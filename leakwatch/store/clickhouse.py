@@ -1,0 +1,122 @@
+"""The ClickHouse edge: embedded chdb by default, a ClickHouse server over HTTP when
+CLICKHOUSE_URL is set. The same DDL and SQL run on both.
+
+Only one process may open a chdb data path, so the process that writes (the worker)
+also answers the reads the boards need; calls are serialised with a lock because one
+chdb session is shared across threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import clickhouse_connect
+
+from leakwatch.settings import Settings
+from schemas.events import ClassifiedRefusal
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).resolve().parents[2] / "deploy" / "clickhouse"
+
+REFUSAL_COLUMNS = (
+    "deal_id", "version", "active", "status", "lost_at", "classified_at", "pipeline", "manager",
+    "stage_before_loss", "amount_rub", "avg_check_rub", "money_rub", "target", "reason", "kind",
+    "leak", "hot", "confidence", "evidence", "engine_name", "engine_version", "source",
+    "ai_reason", "ai_kind", "ai_leak", "reviewer", "manager_reason", "reason_mismatch",
+)
+WON_COLUMNS = ("deal_id", "version", "won_at", "pipeline", "manager", "amount_rub")
+
+
+def _utc(ts: datetime) -> datetime:
+    return ts.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def refusal_row(r: ClassifiedRefusal) -> tuple:
+    ai = r.ai
+    return (
+        r.deal_id, r.version, int(r.active), r.status, _utc(r.lost_at), _utc(r.classified_at),
+        r.pipeline, r.manager, r.stage_before_loss, r.amount_rub, r.avg_check_rub, r.money_rub,
+        int(r.target), r.reason, r.kind, r.leak, int(r.hot), r.confidence, r.evidence,
+        r.engine.name, r.engine.version, r.source,
+        ai.reason if ai else None, ai.kind if ai else None, ai.leak if ai else None,
+        r.reviewer, r.manager_reason,
+        None if r.reason_mismatch is None else int(r.reason_mismatch),
+    )
+
+
+def migration_statements() -> list[str]:
+    statements = []
+    for path in sorted(MIGRATIONS.glob("*.sql")):
+        text = "\n".join(line for line in path.read_text().splitlines() if not line.strip().startswith("--"))
+        statements += [s.strip() for s in text.split(";") if s.strip()]
+    return statements
+
+
+class ClickHouseStore:
+    def __init__(self, client: Any, database: str, kind: str):
+        self._client = client
+        self.database = database
+        self.kind = kind  # "chdb" or "http", for logs and metrics
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings) -> "ClickHouseStore":
+        db = settings.clickhouse_database
+        if settings.clickhouse_url:
+            client = clickhouse_connect.get_client(
+                dsn=settings.clickhouse_url, username=settings.clickhouse_user,
+                password=settings.clickhouse_password.get_secret_value())
+            kind = "http"
+        else:
+            settings.chdb_path.mkdir(parents=True, exist_ok=True)
+            client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_path))
+            kind = "chdb"
+        client.command(f"CREATE DATABASE IF NOT EXISTS `{db}`")
+        client.database = db  # unqualified table names (the cards' SQL) resolve here
+        store = cls(client, db, kind)
+        store.migrate()
+        log.info("clickhouse store ready (%s, database %s)", kind, db)
+        return store
+
+    def migrate(self) -> None:
+        with self._lock:
+            for statement in migration_statements():
+                self._client.command(statement)
+
+    def insert_refusals(self, records: Sequence[ClassifiedRefusal]) -> None:
+        if records:
+            self._insert("refusals", [refusal_row(r) for r in records], REFUSAL_COLUMNS)
+
+    def insert_won(self, rows: Sequence[tuple]) -> None:
+        if rows:
+            self._insert("won_deals", rows, WON_COLUMNS)
+
+    def _insert(self, table: str, rows: Sequence[tuple], columns: Sequence[str]) -> None:
+        started = time.perf_counter()
+        with self._lock:
+            self._client.insert(table, list(rows), column_names=list(columns))
+        log.debug("inserted %d rows into %s in %.3fs", len(rows), table, time.perf_counter() - started)
+
+    def query(self, sql: str, parameters: dict | None = None) -> list[dict]:
+        """Rows as dicts. SQL names tables unqualified; the store's database is the default."""
+        with self._lock:
+            result = self._client.query(sql, parameters=parameters or {})
+        return [dict(zip(result.column_names, row)) for row in result.result_rows]
+
+    def won_mean(self, pipeline: str, since: datetime) -> float | None:
+        rows = self.query(
+            "SELECT avg(amount_rub) AS mean FROM won_deals FINAL "
+            "WHERE pipeline = {p:String} AND won_at >= {since:DateTime64(3)} AND amount_rub > 0",
+            {"p": pipeline, "since": _utc(since)})
+        mean = rows[0]["mean"] if rows else None
+        return None if mean is None or mean != mean else float(mean)  # NaN when no rows
+
+    def close(self) -> None:
+        with self._lock:
+            self._client.close()

@@ -1,0 +1,32 @@
+"""Every topic declared once: name, key, model, and who may read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from schemas import events
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    model: type[BaseModel]
+    key_field: str
+    public: bool  # part of the contract with downstream services
+    compacted: bool = False
+
+
+DEALS = TopicSpec("crm.deals", events.DealEvent, "deal_id", public=False)
+CALLS = TopicSpec("telephony.calls", events.CallEvent, "deal_id", public=False)
+ACTIVITIES = TopicSpec("crm.activities", events.ActivityEvent, "deal_id", public=False)
+REVIEWS = TopicSpec("refusals.reviewed", events.RefusalReview, "deal_id", public=True)
+CLASSIFIED = TopicSpec("refusals.classified", events.ClassifiedRefusal, "deal_id", public=True)
+DEADLETTER = TopicSpec("deadletter", events.DeadLetter, "key", public=True)
+
+# Events that change a deal's state, all keyed by deal_id with the same partition count,
+# so one worker holds a deal's whole state (Faust tables are co-partitioned with them).
+INPUTS = (DEALS, CALLS, ACTIVITIES, REVIEWS)
+ALL = (*INPUTS, CLASSIFIED, DEADLETTER)
+BY_NAME = {spec.name: spec for spec in ALL}
