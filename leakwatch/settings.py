@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 import orjson
@@ -43,7 +44,9 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:19092"
     topic_partitions: int = Field(4, ge=1, le=256)
     topic_replication: int = Field(1, ge=1)
-    app_id: str = "leakwatch"
+    app_id: str = Field("leakwatch", pattern=r"^[A-Za-z0-9._-]+$")
+    # Prepended to every topic name: several environments (or test runs) on one cluster.
+    topic_prefix: str = Field("", pattern=r"^[A-Za-z0-9._-]*$")
 
     # ClickHouse: embedded chdb at `chdb_path` unless `clickhouse_url` is set.
     clickhouse_url: str | None = Field(None, validation_alias="CLICKHOUSE_URL")
@@ -67,6 +70,7 @@ class Settings(BaseSettings):
     openai_concurrency: int = Field(4, ge=1, le=256)
     openai_max_retries: int = Field(2, ge=0, le=10)
     label_language: Literal["ru", "en"] = "ru"
+    timezone: str = "Europe/Moscow"  # where "today" starts for the boards
     baseline_days: int = Field(28, ge=1, le=365)
 
     # Worker process
@@ -88,6 +92,19 @@ class Settings(BaseSettings):
             if amount <= 0:
                 raise ValueError(f"average check of pipeline {pipeline!r} must be > 0")
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Moscow)") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @field_validator("kafka_bootstrap")
     @classmethod
@@ -111,6 +128,9 @@ class Settings(BaseSettings):
 
     def average_check_for(self, pipeline: str) -> int | None:
         return self.average_check_rub.get(pipeline)
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
 
     @property
     def kafka_url(self) -> str:

@@ -133,7 +133,9 @@ class ClassifiedRefusal(BaseModel):
     confidence: float = Field(ge=0, le=1)
     evidence: str
     engine: EngineInfo
-    source: Literal["ai", "review"]
+    # ai: the classifier; review: a QA lead's verdict (wins over the AI);
+    # crm: a retraction because the CRM reopened the deal or marked it spam/duplicate.
+    source: Literal["ai", "review", "crm"]
     ai: Labels | None = None  # the AI's own labels when a review overrode them
     reviewer: str | None = None
     manager_reason: Reason | None

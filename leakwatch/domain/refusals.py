@@ -13,6 +13,7 @@ from leakwatch.domain.money import case_money
 from schemas.events import ClassifiedRefusal
 
 REVIEW_ENGINE = EngineInfo(name="review", version="1")
+CRM_ENGINE = EngineInfo(name="crm", version="1")
 
 
 def classifier_input(state: DealState) -> ConversationInput:
@@ -29,11 +30,37 @@ def classifier_input(state: DealState) -> ConversationInput:
     )
 
 
+def _common(state: DealState, avg_check_rub: int, now: datetime) -> dict:
+    if state.lost_at is None:
+        raise ValueError(f"deal {state.deal_id} was never lost")
+    return dict(
+        deal_id=state.deal_id,
+        version=state.revision,
+        lost_at=state.lost_at,
+        classified_at=now,
+        pipeline=state.pipeline,
+        manager=state.manager or UNKNOWN,
+        stage_before_loss=state.stage_before_loss or UNKNOWN,
+        amount_rub=state.amount_rub,
+        avg_check_rub=avg_check_rub,
+        money_rub=case_money(state.amount_rub, avg_check_rub),
+        manager_reason=state.manager_reason,
+    )
+
+
+def retraction_record(state: DealState, *, avg_check_rub: int, now: datetime) -> ClassifiedRefusal:
+    """The deal is no longer a target refusal (reopened, won, or marked spam/duplicate)."""
+    return ClassifiedRefusal(
+        **_common(state, avg_check_rub, now),
+        active=False, status="confirmed", target=state.is_target,
+        reason=None, kind=None, leak=None, hot=False, confidence=1.0, evidence="",
+        engine=CRM_ENGINE, source="crm", reason_mismatch=None,
+    )
+
+
 def refusal_record(state: DealState, ai: ClassificationResult | None, *,
                    avg_check_rub: int, now: datetime) -> ClassifiedRefusal:
     """The newest verdict on a lost deal: a QA review wins over the AI and is kept as such."""
-    if state.lost_at is None:
-        raise ValueError(f"deal {state.deal_id} was never lost")
     ai_labels = Labels(**ai.model_dump(include={"target", "reason", "kind", "leak", "hot"})) if ai else None
     if state.review is not None:
         labels, source = state.review.labels, "review"
@@ -44,18 +71,9 @@ def refusal_record(state: DealState, ai: ClassificationResult | None, *,
     else:
         raise ValueError(f"deal {state.deal_id}: neither a review nor an AI verdict")
     return ClassifiedRefusal(
-        deal_id=state.deal_id,
-        version=state.revision,
+        **_common(state, avg_check_rub, now),
         active=state.is_refusal,
         status="confirmed" if source == "review" else "provisional",
-        lost_at=state.lost_at,
-        classified_at=now,
-        pipeline=state.pipeline,
-        manager=state.manager or UNKNOWN,
-        stage_before_loss=state.stage_before_loss or UNKNOWN,
-        amount_rub=state.amount_rub,
-        avg_check_rub=avg_check_rub,
-        money_rub=case_money(state.amount_rub, avg_check_rub),
         target=labels.target,
         reason=labels.reason,
         kind=labels.kind,
@@ -67,6 +85,5 @@ def refusal_record(state: DealState, ai: ClassificationResult | None, *,
         source=source,
         ai=ai_labels if source == "review" else None,
         reviewer=reviewer,
-        manager_reason=state.manager_reason,
         reason_mismatch=reason_mismatch(state.manager_reason, labels.reason),
     )

@@ -95,7 +95,7 @@ class ClickHouseStore:
 
     def insert_won(self, rows: Sequence[tuple]) -> None:
         if rows:
-            self._insert("won_deals", rows, WON_COLUMNS)
+            self._insert("won_deals", [(*r[:2], _utc(r[2]), *r[3:]) for r in rows], WON_COLUMNS)
 
     def _insert(self, table: str, rows: Sequence[tuple], columns: Sequence[str]) -> None:
         started = time.perf_counter()

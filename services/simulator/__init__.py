@@ -1,0 +1,1 @@
+"""Synthetic sales traffic in Russian, replayed from scripted conversations."""

@@ -1,0 +1,1 @@
+"""Faust agents. Each is thin: decode, call the domain, send, store."""

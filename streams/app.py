@@ -1,0 +1,79 @@
+"""Build the Faust app: topics, the deal-state table and the agents, wired to one store
+and one classifier. `create_app` is called once per worker process."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import faust
+
+from leakwatch.classifier.contract import RefusalClassifier
+from leakwatch.settings import Settings
+from leakwatch.store.clickhouse import ClickHouseStore
+from schemas import topics as public
+from streams.topology import DEAL_STATE_TABLE, REFUSAL_REQUESTS, WON_DEALS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Context:
+    """What every agent module needs; built once in `create_app`."""
+
+    app: faust.App
+    settings: Settings
+    store: ClickHouseStore
+    classifier: RefusalClassifier
+    inputs: faust.TopicT
+    deadletter: faust.TopicT
+    classified: faust.TopicT
+    requests: faust.TopicT
+    won: faust.TopicT
+    deal_state: faust.Table
+
+
+def faust_app(settings: Settings) -> faust.App:
+    return faust.App(
+        settings.app_id,
+        broker=settings.kafka_url,
+        store="memory://",  # rebuilt from the changelog at start; no local disk state to lose
+        datadir=str(settings.worker_data_dir),
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        topic_allow_declare=False,  # streams.topology creates every topic, partitions matched
+        topic_disable_leader=False,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        broker_session_timeout=settings.broker_session_timeout_s,
+        broker_heartbeat_interval=settings.broker_heartbeat_interval_s,
+        web_enabled=True,
+        web_bind=settings.worker_web_host,
+        web_host=settings.worker_web_host,
+        web_port=settings.worker_web_port,
+        table_standby_replicas=0,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+
+def create_app(settings: Settings, store: ClickHouseStore, classifier: RefusalClassifier) -> faust.App:
+    app = faust_app(settings)
+    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+    t = settings.topic
+    ctx = Context(
+        app=app, settings=settings, store=store, classifier=classifier,
+        inputs=app.topic(*(t(spec.name) for spec in public.INPUTS), **raw),
+        deadletter=app.topic(t(public.DEADLETTER.name), **raw),
+        classified=app.topic(t(public.CLASSIFIED.name), **raw),
+        requests=app.topic(t(REFUSAL_REQUESTS), **raw),
+        won=app.topic(t(WON_DEALS), **raw),
+        deal_state=app.Table(DEAL_STATE_TABLE, default=None, key_serializer="raw",
+                             value_serializer="json", partitions=settings.topic_partitions),
+    )
+    from streams.agents import enrich, refusals, won_deals
+    from streams import web
+
+    for module in (enrich, refusals, won_deals, web):
+        module.register(ctx)
+    return app

@@ -1,0 +1,62 @@
+"""`leakwatch worker` runs the Faust worker; `leakwatch topics` creates the topics."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+def register(sub) -> None:
+    worker = sub.add_parser("worker", help="run the stream worker (Faust)")
+    worker.add_argument("--loglevel", default="info")
+    worker.set_defaults(func=run_worker)
+    topics = sub.add_parser("topics", help="create every Kafka topic with matching partitions")
+    topics.set_defaults(func=create_topics)
+
+
+def classifier_from_settings(settings):
+    from leakwatch.classifier.engines import build_engine
+
+    if settings.classifier_engine == "openai":
+        return build_engine(
+            "openai", base_url=settings.openai_base_url, model=settings.openai_model,
+            api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
+            timeout_s=settings.classifier_timeout_s, max_retries=settings.openai_max_retries,
+            concurrency=settings.openai_concurrency)
+    return build_engine("embedded")
+
+
+def create_topics(args) -> int:
+    from leakwatch.settings import load_settings
+    from streams.topology import TopicMismatch, ensure_topics
+
+    settings = load_settings()
+    try:
+        created = ensure_topics(settings)
+    except TopicMismatch as exc:
+        print(f"leakwatch: {exc}", file=sys.stderr)
+        return 2
+    print(f"topics ready ({len(created)} created)")
+    return 0
+
+
+def run_worker(args) -> int:
+    from faust.worker import Worker
+
+    from leakwatch.settings import load_settings
+    from leakwatch.store.clickhouse import ClickHouseStore
+    from streams.app import create_app
+    from streams.topology import TopicMismatch, ensure_topics
+
+    settings = load_settings()
+    logging.basicConfig(level=args.loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        ensure_topics(settings)
+    except TopicMismatch as exc:
+        print(f"leakwatch: {exc}", file=sys.stderr)
+        return 2
+    store = ClickHouseStore.open(settings)
+    app = create_app(settings, store, classifier_from_settings(settings))
+    worker = Worker(app, loglevel=args.loglevel, quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()  # returns on SIGTERM/SIGINT after a clean stop
+    return 0
