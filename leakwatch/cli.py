@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "simulate": "services.simulator.cli",
     "ingest": "services.ingest.cli",
     "notifier": "services.notifier.cli",
+    "demo": "services.demo",
 }
 
 

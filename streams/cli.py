@@ -14,18 +14,6 @@ def register(sub) -> None:
     topics.set_defaults(func=create_topics)
 
 
-def classifier_from_settings(settings):
-    from leakwatch.classifier.engines import build_engine
-
-    if settings.classifier_engine == "openai":
-        return build_engine(
-            "openai", base_url=settings.openai_base_url, model=settings.openai_model,
-            api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
-            timeout_s=settings.classifier_timeout_s, max_retries=settings.openai_max_retries,
-            concurrency=settings.openai_concurrency)
-    return build_engine("embedded")
-
-
 def create_topics(args) -> int:
     from leakwatch.settings import load_settings
     from streams.topology import TopicMismatch, ensure_topics
@@ -43,6 +31,8 @@ def create_topics(args) -> int:
 def run_worker(args) -> int:
     from faust.worker import Worker
 
+    from leakwatch.classifier.engines import engine_from_settings
+
     from leakwatch.settings import load_settings
     from leakwatch.store.clickhouse import ClickHouseStore
     from streams.app import create_app
@@ -56,7 +46,7 @@ def run_worker(args) -> int:
         print(f"leakwatch: {exc}", file=sys.stderr)
         return 2
     store = ClickHouseStore.open(settings)
-    app = create_app(settings, store, classifier_from_settings(settings))
+    app = create_app(settings, store, engine_from_settings(settings))
     worker = Worker(app, loglevel=args.loglevel, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()  # returns on SIGTERM/SIGINT after a clean stop
     return 0

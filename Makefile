@@ -1,0 +1,48 @@
+# The README's commands. Everything installs into .venv; servers run on 127.0.0.1.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: install demo test test-unit bench kafka-up kafka-down up down clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v java >/dev/null || { echo "Java 17 is required (Kafka runs on it)"; exit 1; }
+	@command -v mvn >/dev/null || { echo "Maven is required (it fetches Kafka's jars)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+# Kafka, the worker and live simulated traffic; the two cards' numbers as they change.
+demo: install
+	$(PY) -m leakwatch.cli demo
+
+# Starts the servers the tests need (Kafka by deploy/local/kafka.sh, ClickHouse in-process).
+test: install
+	$(PY) -m pytest
+
+test-unit: install
+	$(PY) -m pytest tests/unit
+
+bench: install
+	$(PY) benchmarks/pipeline.py
+
+kafka-up:
+	deploy/local/kafka.sh start
+
+kafka-down:
+	deploy/local/kafka.sh stop
+
+# For users with Docker: the whole stack with Grafana and Prometheus.
+up:
+	docker compose up -d --build
+
+down:
+	docker compose down
+
+clean:
+	deploy/local/kafka.sh stop || true
+	rm -rf .local

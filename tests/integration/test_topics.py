@@ -1,0 +1,31 @@
+"""Topic creation on the real broker."""
+
+import uuid
+
+import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from leakwatch.settings import Settings
+from streams.topology import TopicMismatch, all_topics, ensure_topics
+
+pytestmark = pytest.mark.kafka
+
+
+def test_creates_every_topic_with_matching_partitions(kafka):
+    s = Settings(kafka_bootstrap=kafka.bootstrap, topic_prefix=f"it{uuid.uuid4().hex[:6]}.",
+                 app_id=f"it-{uuid.uuid4().hex[:6]}", topic_partitions=3)
+    created = ensure_topics(s)
+    assert sorted(created) == sorted(t.name for t in all_topics(s))
+    meta = AdminClient({"bootstrap.servers": kafka.bootstrap}).list_topics(timeout=10).topics
+    for t in all_topics(s):
+        assert len(meta[t.name].partitions) == t.partitions
+    assert ensure_topics(s) == []  # idempotent
+
+
+def test_existing_topic_with_other_partition_count_stops_start(kafka):
+    prefix = f"mm{uuid.uuid4().hex[:6]}."
+    admin = AdminClient({"bootstrap.servers": kafka.bootstrap})
+    admin.create_topics([NewTopic(f"{prefix}crm.deals", num_partitions=2, replication_factor=1)])["" + f"{prefix}crm.deals"].result()
+    s = Settings(kafka_bootstrap=kafka.bootstrap, topic_prefix=prefix, topic_partitions=4)
+    with pytest.raises(TopicMismatch, match="crm.deals has 2 partitions"):
+        ensure_topics(s)
