@@ -65,6 +65,9 @@ def run(args) -> int:
                                env=env, stdout=subprocess.DEVNULL)
         started.append(sim)
         print("simulated traffic flowing; cards for today (Ctrl-C stops everything):")
+        if sys.stdout.isatty():
+            _live_board(url, worker)
+            return 0
         last = None
         while True:
             if worker.poll() is not None:
@@ -92,6 +95,25 @@ def run(args) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
         subprocess.run([str(KAFKA), "stop"], check=False)
+
+
+def _live_board(url: str, worker: subprocess.Popen) -> None:
+    """The terminal board, redrawn in place every 2 s until Ctrl-C or the worker stops."""
+    from rich.live import Live
+
+    from leakwatch.board.render import board
+    from leakwatch.board.source import WorkerSource
+    from leakwatch.cards.period import day_bounds
+    from leakwatch.settings import load_settings
+
+    tz, source = load_settings().tz, WorkerSource(url)
+    with Live(refresh_per_second=2, screen=False) as live:
+        while worker.poll() is None:
+            try:
+                live.update(board(source.cards(*day_bounds(datetime.now(tz), tz), None, None)))
+            except httpx.HTTPError:
+                pass
+            time.sleep(2)
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 180) -> None:

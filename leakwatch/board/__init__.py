@@ -1,0 +1,1 @@
+"""The terminal board: both cards drawn with rich, the same numbers as Grafana."""

@@ -1,0 +1,64 @@
+"""`leakwatch board`: both cards live in the terminal."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime, timezone
+
+
+def register(sub) -> None:
+    p = sub.add_parser("board", help="draw both cards live in the terminal")
+    p.add_argument("--url", default=None, help="the worker's HTTP address (default http://127.0.0.1:<port>)")
+    p.add_argument("--from", dest="start", help="period start (ISO 8601; default: today)")
+    p.add_argument("--to", dest="end", help="period end (ISO 8601)")
+    p.add_argument("--pipeline")
+    p.add_argument("--manager")
+    p.add_argument("--metric", choices=("sum", "count"), default="sum", help="leak bars: Сумма / Количество")
+    p.add_argument("--refresh", type=float, default=2.0, help="seconds between refreshes")
+    p.add_argument("--once", action="store_true", help="draw once and exit")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import httpx
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
+
+    from leakwatch.board.render import board
+    from leakwatch.board.source import ClickHouseSource, WorkerSource
+    from leakwatch.cards.period import day_bounds, parse_instant
+    from leakwatch.settings import load_settings
+
+    settings = load_settings()
+    if settings.clickhouse_url and not args.url:
+        source = ClickHouseSource(settings)
+    else:
+        source = WorkerSource(args.url or f"http://{settings.worker_web_host}:{settings.worker_web_port}")
+
+    def period():
+        start, end = day_bounds(datetime.now(timezone.utc), settings.tz)
+        if args.start:
+            start = parse_instant(args.start, settings.tz)
+        if args.end:
+            end = parse_instant(args.end, settings.tz)
+        return start, end
+
+    def frame():
+        try:
+            return board(source.cards(*period(), args.pipeline, args.manager), args.metric)
+        except (httpx.HTTPError, OSError) as exc:
+            return Text(f"нет данных от воркера: {exc}", style="red")
+
+    console = Console()
+    if args.once:
+        console.print(frame())
+        return 0
+    try:
+        with Live(frame(), console=console, refresh_per_second=4, screen=sys.stdout.isatty()) as live:
+            while True:
+                time.sleep(args.refresh)
+                live.update(frame())
+    except KeyboardInterrupt:
+        return 0
