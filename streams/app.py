@@ -68,8 +68,11 @@ def create_app(settings: Settings, store: ClickHouseStore, classifier: RefusalCl
         classified=app.topic(t(public.CLASSIFIED.name), **raw),
         requests=app.topic(t(REFUSAL_REQUESTS), **raw),
         won=app.topic(t(WON_DEALS), **raw),
-        deal_state=app.Table(DEAL_STATE_TABLE, default=None, key_serializer="raw",
-                             value_serializer="json", partitions=settings.topic_partitions),
+        # JSON keys and values in the changelog, so recovery restores exactly the str keys
+        # the agents use (the app's default "raw" would bring keys back as bytes).
+        deal_state=app.Table(DEAL_STATE_TABLE, default=None, partitions=settings.topic_partitions,
+                             schema=faust.Schema(key_type=str, value_type=dict,
+                                                 key_serializer="json", value_serializer="json")),
     )
     from streams.agents import enrich, refusals, won_deals
     from streams import web

@@ -4,7 +4,10 @@ worker's /cards endpoint and the tests all use these strings.
 They are written for the Grafana ClickHouse plugin: `$__timeFilter`, `$__fromTime`,
 `$__toTime`, `$__conditionalAll` and dashboard variables (`$pipeline`, `$manager`,
 `$metric`, `$baseline_days`). `macros.expand` performs the same substitution for
-everything outside Grafana.
+everything outside Grafana. Alert rules run in Grafana's backend only, where neither
+`$__conditionalAll` nor dashboard variables exist: the ALERTS use the time macros alone.
+A macro without arguments is written `($__fromTime)` when a `(` could follow it: see
+`macros.expand_time_macros` for the plugin's parser trap.
 
 Every read uses FINAL: `refusals` is a ReplacingMergeTree, and only FINAL (or argMax)
 sees exactly the newest row per deal.
@@ -26,6 +29,7 @@ SELECT
     countIf(kind = 'salvageable') AS salvageable,
     countIf(kind = 'real') AS real,
     if(total = 0, 0, round(100 * salvageable / total)) AS salvageable_pct,
+    if(total = 0, 0, 100 - salvageable_pct) AS real_pct,  -- the share bar: both add up to 100
     sumIf(avg_check_rub, kind = 'salvageable') AS potential_lost_rub,
     if(salvageable = 0, 0, intDiv(potential_lost_rub, salvageable)) AS average_check_rub,
     countIf(reason_mismatch = 1) AS reason_mismatches,
@@ -88,7 +92,7 @@ SELECT
     count() AS cases
 FROM refusals FINAL
 WHERE {SALVAGEABLE}
-  AND leak = (
+  AND leak IN (  -- IN, not =: an empty period has no main leak and no scalar to compare
       SELECT leak FROM refusals FINAL WHERE {SALVAGEABLE}
       GROUP BY leak ORDER BY sum(money_rub) DESC, leak LIMIT 1)
 GROUP BY stage
@@ -113,4 +117,54 @@ CARDS = {
     "card2_by_leak": CARD2_BY_LEAK,
     "card2_main_stage": CARD2_MAIN_STAGE,
     "salvageable_cases": SALVAGEABLE_CASES,
+}
+
+# Alert rules (Grafana-managed, evaluated without dashboard variables). Each returns one
+# numeric column, which Grafana alerts on as a number; the thresholds live in the rules.
+ALERT_BASELINE_DAYS = 28
+ALERT_SALVAGEABLE = "active = 1 AND target = 1 AND kind = 'salvageable'"
+
+# Leak of the rule's window over the average day before it (per day that had any target
+# refusal, as card 2 counts it); 0 without history, so a new installation stays quiet.
+ALERT_LEAK_SPIKE = f"""
+SELECT if(baseline_daily_rub = 0, 0, round(leak_rub / (baseline_daily_rub * period_days), 3)) AS leak_ratio
+FROM (
+    SELECT
+        sumIf(money_rub, kind = 'salvageable' AND $__timeFilter(lost_at)) AS leak_rub,
+        uniqExactIf(toDate(lost_at), lost_at < ($__fromTime)) AS history_days,
+        if(history_days = 0, 0,
+           sumIf(money_rub, kind = 'salvageable' AND lost_at < ($__fromTime)) / history_days) AS baseline_daily_rub,
+        greatest(dateDiff('second', ($__fromTime), ($__toTime)), 1) / 86400 AS period_days
+    FROM refusals FINAL
+    WHERE active = 1 AND target = 1
+      AND lost_at >= ($__fromTime) - INTERVAL {ALERT_BASELINE_DAYS} DAY AND lost_at <= ($__toTime)
+)
+"""
+
+# Salvageable refusals lost within the rule's window (the last hour).
+ALERT_SALVAGEABLE_BURST = f"""
+SELECT count() AS salvageable_refusals
+FROM refusals FINAL
+WHERE {ALERT_SALVAGEABLE} AND $__timeFilter(lost_at)
+"""
+
+ALERTS = {
+    "alert_leak_spike": ALERT_LEAK_SPIKE,
+    "alert_salvageable_burst": ALERT_SALVAGEABLE_BURST,
+}
+
+# Options of the dashboard's filters. No FINAL: a superseded row can only add a name that
+# a newer row of the same deal does not have, which costs one extra option, not a number.
+VARIABLE_PIPELINES = """
+SELECT DISTINCT pipeline FROM refusals WHERE target = 1 ORDER BY pipeline
+"""
+VARIABLE_MANAGERS = """
+SELECT DISTINCT manager FROM refusals
+WHERE target = 1 AND $__conditionalAll(pipeline IN (${pipeline:singlequote}), $pipeline)
+ORDER BY manager
+"""
+
+VARIABLES = {
+    "pipeline": VARIABLE_PIPELINES,
+    "manager": VARIABLE_MANAGERS,
 }

@@ -66,3 +66,11 @@ def test_won_mean(store):
                       ("w2", 1, DAY, "P", "Анна", 50000)])
     assert store.won_mean("P", DAY - timedelta(days=1)) == 40000
     assert store.won_mean("other", DAY - timedelta(days=1)) is None
+
+
+def test_an_empty_period_reads_as_zeros(store):
+    start = DAY + timedelta(days=300)
+    cards = read_cards(store, start, start + timedelta(days=1))
+    assert cards.card1.total == 0 and cards.card1.salvageable_pct == 0
+    assert cards.card2.leak_rub == 0 and cards.card2.main_leak is None and cards.card2.main_stage is None
+    assert cards.card2.above_average_pct is None
