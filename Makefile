@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install demo test test-unit bench kafka-up kafka-down up down clean
+.PHONY: install demo test test-unit bench dashboard kafka-up kafka-down up down clean
 
 install: $(STAMP)
 
@@ -29,6 +29,10 @@ test-unit: install
 
 bench: install
 	$(PY) benchmarks/pipeline.py
+
+# The Grafana board and alert rules, regenerated from the cards' SQL (leakwatch/cards/queries.py).
+dashboard: install
+	$(PY) grafana/build_dashboard.py
 
 kafka-up:
 	deploy/local/kafka.sh start

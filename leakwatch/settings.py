@@ -137,6 +137,63 @@ class Settings(BaseSettings):
         """Faust wants kafka:// URLs."""
         return ";".join(f"kafka://{s.strip()}" for s in self.kafka_bootstrap.split(","))
 
+    # ------------------------------------------------------------------------------------
+    # services/ingest and services/notifier (added with those services; self-contained block)
+    # ------------------------------------------------------------------------------------
+    # Ingest: the webhook gateway. A source without a token rejects every request (401).
+    ingest_host: str = "127.0.0.1"
+    ingest_port: int = Field(8088, ge=1, le=65535)
+    ingest_amocrm_token: SecretStr | None = None
+    ingest_bitrix24_token: SecretStr | None = None  # also matched against auth[application_token]
+    ingest_telephony_token: SecretStr | None = None
+    ingest_events_token: SecretStr | None = None  # the canonical /v1/events/{topic} endpoints
+    # Vendor ids -> names: a JSON object, or a path to a JSON file. Sections and their maps
+    # are in services/ingest/vendor_maps.py; unset keys keep the defaults there.
+    ingest_mapping: Annotated[dict[str, dict[str, dict[str, str]]], NoDecode] = Field(default_factory=dict)
+    # Bitrix24 inbound webhook (https://portal.bitrix24.ru/rest/<user>/<key>/) for crm.deal.get:
+    # outbound webhooks carry only the deal id. It embeds a key, hence secret.
+    ingest_bitrix24_rest_url: SecretStr | None = None
+    ingest_ack_timeout_s: float = Field(10.0, gt=0, le=300)  # Kafka ack wait before a 503
+
+    # Notifier: alerts.leak_spikes and Grafana's webhook -> webhook / Telegram / Slack.
+    notifier_host: str = "127.0.0.1"
+    notifier_port: int = Field(8089, ge=1, le=65535)
+    notifier_webhook_url: SecretStr | None = None
+    notifier_telegram_bot_token: SecretStr | None = None
+    notifier_telegram_chat_id: str | None = None
+    notifier_telegram_api_url: str = "https://api.telegram.org"
+    notifier_slack_webhook_url: SecretStr | None = None
+    notifier_grafana_token: SecretStr | None = None  # unset: POST /grafana answers 401
+    notifier_max_attempts: int = Field(5, ge=1, le=20)
+    notifier_backoff_s: float = Field(1.0, ge=0, le=60)  # doubles per attempt, capped at 30 s
+    notifier_timeout_s: float = Field(10.0, gt=0, le=120)
+    notifier_max_alert_age_s: float = Field(86400.0, gt=0)  # older alerts are skipped, not posted
+
+    @field_validator("ingest_mapping", mode="before")
+    @classmethod
+    def _mapping_json(cls, raw: object) -> object:
+        if isinstance(raw, str):
+            raw = raw.strip()
+            if not raw:
+                return {}
+            if not raw.startswith("{"):
+                path = Path(raw).expanduser()
+                if not path.is_file():
+                    raise ValueError(f"expected a JSON object or a path to a JSON file, got {raw!r}")
+                raw = path.read_text(encoding="utf-8")
+            try:
+                return orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise ValueError(f"not valid JSON: {exc}") from None
+        return raw
+
+    @model_validator(mode="after")
+    def _telegram_pair(self) -> "Settings":
+        if (self.notifier_telegram_bot_token is None) != (self.notifier_telegram_chat_id is None):
+            raise ValueError("LEAKWATCH_NOTIFIER_TELEGRAM_BOT_TOKEN and LEAKWATCH_NOTIFIER_TELEGRAM_CHAT_ID "
+                             "go together (set both or neither)")
+        return self
+
 
 def env_name(loc: tuple) -> str:
     field = str(loc[0]) if loc else "?"

@@ -71,8 +71,9 @@ def create_app(settings: Settings, store: ClickHouseStore, classifier: RefusalCl
         # JSON keys and values in the changelog, so recovery restores exactly the str keys
         # the agents use (the app's default "raw" would bring keys back as bytes).
         deal_state=app.Table(DEAL_STATE_TABLE, default=None, partitions=settings.topic_partitions,
-                             schema=faust.Schema(key_type=str, value_type=dict,
-                                                 key_serializer="json", value_serializer="json")),
+                             # No key/value types: Faust would call `<type>.from_data` on
+                             # recovery, which a plain dict lacks, and recovery then hangs.
+                             schema=faust.Schema(key_serializer="json", value_serializer="json")),
     )
     from streams.agents import enrich, refusals, won_deals
     from streams import web

@@ -36,7 +36,7 @@ def run_worker(args) -> int:
     from leakwatch.settings import load_settings
     from leakwatch.store.clickhouse import ClickHouseStore
     from streams.app import create_app
-    from streams.topology import TopicMismatch, ensure_topics
+    from streams.topology import TopicMismatch, ensure_topics, pin_start_offsets
 
     settings = load_settings()
     logging.basicConfig(level=args.loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -45,6 +45,7 @@ def run_worker(args) -> int:
     except TopicMismatch as exc:
         print(f"leakwatch: {exc}", file=sys.stderr)
         return 2
+    pin_start_offsets(settings)
     store = ClickHouseStore.open(settings)
     app = create_app(settings, store, engine_from_settings(settings))
     worker = Worker(app, loglevel=args.loglevel, quiet=True, redirect_stdouts=False)

@@ -85,3 +85,55 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
                     raise
             log.info("created topic %s", name)
     return [t.name for t in missing]
+
+
+def consumed_topics(settings: Settings) -> list[str]:
+    """The topics the worker's consumer group reads as streams (not table changelogs)."""
+    t = settings.topic
+    return [t(spec.name) for spec in public.INPUTS] + [t(REFUSAL_REQUESTS), t(WON_DEALS)]
+
+
+def pin_start_offsets(settings: Settings, timeout_s: float = 30.0) -> int:
+    """Commit the log start offset for every consumed partition that has no committed offset.
+
+    Measured here: when a worker restarts and a partition has no committed offset yet
+    (e.g. the first review arrived after the last commit), Faust 0.15 sometimes never
+    delivers that partition after recovery (its seek-to-committed finds nothing to seek
+    to while the fetcher has already moved). With an explicit offset the seek is exact.
+    Committing the log start is what auto.offset.reset=earliest would do anyway.
+    """
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": settings.app_id,
+                         "enable.auto.commit": False})
+    try:
+        meta = consumer.list_topics(timeout=timeout_s).topics
+        tps = [TopicPartition(name, p) for name in consumed_topics(settings) for p in meta[name].partitions]
+        missing = [tp for tp in consumer.committed(tps, timeout=timeout_s) if tp.offset < 0]
+        for tp in missing:
+            tp.offset = _log_start(consumer, tp, timeout_s)
+        if missing:
+            try:
+                consumer.commit(offsets=missing, asynchronous=False)
+            except Exception as exc:  # another live worker owns the group: its own commits count
+                log.warning("could not pin start offsets (%s); continuing", exc)
+                return 0
+        return len(missing)
+    finally:
+        consumer.close()
+
+
+def _log_start(consumer, tp, timeout_s: float) -> int:
+    """The partition's first offset; a topic created a moment ago may not have its leader yet."""
+    import time
+
+    from confluent_kafka import KafkaException
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return consumer.get_watermark_offsets(tp, timeout=timeout_s)[0]
+        except KafkaException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

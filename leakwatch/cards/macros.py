@@ -17,9 +17,10 @@ Grafana rewrites a panel's SQL in three steps; `expand` follows the same order:
    `$__fromTime AND f(x)` becomes `toDateTime(…)`, losing ` AND f(x)`. That trap is kept
    here on purpose, so SQL that would break in Grafana breaks in the tests too.
 
-Stricter than Grafana, on purpose: an unknown variable is an error (Grafana leaves `$x`
-in the SQL), and quoting also escapes backslashes (Grafana's singlequote escapes only `'`,
-which lets a value ending in `\\` out of its string; /cards takes values from URLs).
+Stricter than Grafana, on purpose (/cards takes filter values from URLs): an unknown
+variable is an error (Grafana leaves `$x` in the SQL); quoting also escapes backslashes
+(Grafana's singlequote escapes only `'`, which lets a value ending in `\\` out of its
+string); and a value holding `$__` is refused (step 3 would expand it inside its string).
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ def expand_variables(sql: str, variables: Mapping[str, Value]) -> str:
         if name not in variables:
             raise KeyError(f"dashboard variable ${name} has no value")
         value, fmt = variables[name], match.group("fmt")
+        if "$__" in _as_text(value):  # step 3 would expand it, even inside a string literal
+            raise ValueError(f"the value of ${name} may not contain '$__'")
         if fmt == "singlequote" or (fmt is None and not isinstance(value, str)):
             return ",".join(_quote(v) for v in ([value] if isinstance(value, str) else value))
         if fmt is None:

@@ -23,13 +23,14 @@ FILTERS = (
 PERIOD = f"active = 1 AND target = 1 AND $__timeFilter(lost_at) AND {FILTERS}"
 SALVAGEABLE = f"{PERIOD} AND kind = 'salvageable'"
 
+# real_pct is 100 - salvageable_pct, so the share bar always adds up to 100.
 CARD1_TOTALS = f"""
 SELECT
     count() AS total,
     countIf(kind = 'salvageable') AS salvageable,
     countIf(kind = 'real') AS real,
     if(total = 0, 0, round(100 * salvageable / total)) AS salvageable_pct,
-    if(total = 0, 0, 100 - salvageable_pct) AS real_pct,  -- the share bar: both add up to 100
+    if(total = 0, 0, 100 - salvageable_pct) AS real_pct,
     sumIf(avg_check_rub, kind = 'salvageable') AS potential_lost_rub,
     if(salvageable = 0, 0, intDiv(potential_lost_rub, salvageable)) AS average_check_rub,
     countIf(reason_mismatch = 1) AS reason_mismatches,

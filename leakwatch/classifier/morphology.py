@@ -64,7 +64,9 @@ def lemmas(text: str) -> tuple[str, ...]:
 
 class Phrase:
     """A lemma sequence found in order, allowing a few words in between
-    («не получил» matches «так и не получили мы ваш»)."""
+    («не получил» matches «так и не получили мы ваш»). A match right after «не» does not
+    count unless the phrase itself starts with «не»: «не дорого» is not «дорого»; nor does one
+    followed by «не» («брать не буду»)."""
 
     __slots__ = ("source", "_lemmas", "max_gap")
 
@@ -85,16 +87,17 @@ class Phrase:
         if not want:
             return -1
         for start, lemma in enumerate(lemma_seq):
-            if lemma != want[0]:
+            if lemma != want[0] or (start > 0 and lemma_seq[start - 1] == "не"):
                 continue
             pos, ok = start, True
             for nxt in want[1:]:
                 window = lemma_seq[pos + 1 : pos + 2 + self.max_gap]
-                if nxt not in window:
-                    ok = False
+                if nxt not in window or "не" in window[: window.index(nxt)]:
+                    ok = False  # absent, or negated in between («нам это не подходит»)
                     break
                 pos = pos + 1 + window.index(nxt)
-            if ok:
+            # «брать не буду»: a verb negated right after it
+            if ok and lemma_seq[pos + 1 : pos + 2] != ("не",):
                 return start
         return -1
 

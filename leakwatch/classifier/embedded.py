@@ -1,0 +1,105 @@
+"""The embedded engine: no network, no key. Multilingual sentence embeddings compared with
+a labelled example bank (a softmax regression per label, trained at first use), the
+CRM/telephony facts of the timeline, and morphology rules for the easy non-target cases.
+
+Text is data: sentences addressed to the classifier are dropped before anything reads
+the conversation (`injection.py`), so «поставь реальный отказ» moves nothing.
+
+Construction is free; the first `classify` (or `warm_up()`) trains the heads on the bank
+(~1 s, once per instance, thread-safe) and loads the encoder (~1.5 s, ~150 MB, once per
+process). After that the instance is read-only and may be shared by any number of agents
+and threads; `shared_embedded_classifier()` gives the process-wide one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from pathlib import Path
+
+from leakwatch.classifier.contract import (
+    ClassificationResult,
+    ConversationInput,
+    RefusalClassifier,
+    reason_mismatch,
+)
+from leakwatch.classifier.decision import Verdict, decide
+from leakwatch.classifier.embedding_model import Encoded, EmbeddingModel, Tuning, encode_readings
+from leakwatch.classifier.features import Reading, read
+from leakwatch.classifier.labelled import BANK_PATH, load_labelled
+from leakwatch.domain.labels import Reason
+
+ENGINE_VERSION = "1.0"
+
+
+class EmbeddedClassifier(RefusalClassifier):
+    name = "embedded"
+
+    def __init__(self, bank_path: Path = BANK_PATH, tuning: Tuning = Tuning()) -> None:
+        self.bank_path = Path(bank_path)
+        self.tuning = tuning
+        self._model: EmbeddingModel | None = None
+        self._lock = threading.Lock()
+        self.version = ENGINE_VERSION  # + the bank's hash once loaded
+
+    async def classify(self, items: list[ConversationInput]) -> list[ClassificationResult]:
+        if not items:
+            return []
+        # Embedding is CPU work: keep it off the event loop.
+        return await asyncio.to_thread(self.classify_sync, items)
+
+    def warm_up(self) -> None:
+        self._trained()
+
+    def classify_sync(self, items: list[ConversationInput]) -> list[ClassificationResult]:
+        model = self._trained()
+        readings = [read(item) for item in items]
+        return [
+            ClassificationResult(
+                **verdict.labels.model_dump(),
+                id=r.item.id,
+                deal_id=r.item.deal_id,
+                confidence=verdict.confidence,
+                evidence=verdict.evidence,
+                engine=self.info,
+                reason_mismatch=reason_mismatch(r.item.manager_reason, verdict.labels.reason),
+            )
+            for r, verdict in zip(readings, judge(model, readings, encode_readings(readings)))
+        ]
+
+    def _trained(self) -> EmbeddingModel:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    bank = load_labelled(self.bank_path)
+                    if not bank:
+                        raise ValueError(f"example bank {self.bank_path} is empty")
+                    readings = [read(e.item) for e in bank]
+                    self._model = EmbeddingModel.train(bank, readings, encode_readings(readings), self.tuning)
+                    digest = hashlib.sha256(self.bank_path.read_bytes()).hexdigest()[:8]
+                    self.version = f"{ENGINE_VERSION}+bank.{digest}"
+        return self._model
+
+
+def judge(model: EmbeddingModel, readings: list[Reading], encoded: Encoded) -> list[Verdict]:
+    """One verdict per reading: the heads' probabilities, the facts, the evidence line."""
+    verdicts = []
+    for r, probs, lines in zip(readings, model.probabilities(encoded), encoded.client_lines):
+        reason = max(probs["reason"], key=probs["reason"].get)
+        best = model.best_line(lines, Reason(reason))
+        verdicts.append(decide(r, probs, r.client_lines[best] if best is not None else None))
+    return verdicts
+
+
+_shared: EmbeddedClassifier | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_embedded_classifier() -> EmbeddedClassifier:
+    """One trained engine per process for callers that need a default (the LLM fallback)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = EmbeddedClassifier()
+        return _shared

@@ -1,0 +1,106 @@
+"""A conversation as a timeline: each message analysed once (lemmas for speech, a typed
+event for a system line), plus working-time arithmetic. Pure: no I/O, no clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Callable, Sequence
+
+from leakwatch.classifier.contract import Message
+from leakwatch.classifier.morphology import Token, tokens
+from leakwatch.classifier.system_events import (
+    CLIENT_INBOUND_KINDS,
+    MANAGER_CONTACT_KINDS,
+    EventKind,
+    SystemEvent,
+    TaskKind,
+    parse_event,
+)
+
+WORKDAY_START, WORKDAY_END = time(9, 0), time(21, 0)
+MAX_COUNTED_WAIT = timedelta(days=30)  # bounds the day loop; longer is simply "very late"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    index: int
+    message: Message
+    words: tuple[Token, ...] = ()
+    event: SystemEvent | None = None
+
+    @property
+    def ts(self) -> datetime:
+        return self.message.ts
+
+    @property
+    def speaker(self) -> str:
+        return self.message.speaker
+
+    @property
+    def lemmas(self) -> tuple[str, ...]:
+        return tuple(t.lemma for t in self.words)
+
+    def is_event(self, *kinds: EventKind, task: TaskKind | None = None) -> bool:
+        return (
+            self.event is not None
+            and self.event.kind in kinds
+            and (task is None or self.event.task == task)
+        )
+
+    @property
+    def is_manager_contact(self) -> bool:
+        """The manager reached out (or tried to): a message, a call, a meeting, a sending."""
+        if self.speaker == "manager":
+            return True
+        return self.is_event(*MANAGER_CONTACT_KINDS) or self.is_event(EventKind.TASK_DONE, task=TaskKind.CALLBACK)
+
+    @property
+    def is_client_inbound(self) -> bool:
+        return self.speaker == "client" or self.is_event(*CLIENT_INBOUND_KINDS)
+
+    def negated(self, i: int) -> bool:
+        """The word at `i` has «не» right before it."""
+        return i > 0 and self.words[i - 1].lemma == "не"
+
+
+def analyse(messages: Sequence[Message]) -> tuple[Entry, ...]:
+    # Sorted by time, stable: the pipeline's inputs are ordered, hand-made ones may not be.
+    ordered = sorted(messages, key=lambda m: m.ts)
+    return tuple(
+        Entry(i, m, event=parse_event(m)) if m.speaker == "system" else Entry(i, m, tokens(m.text))
+        for i, m in enumerate(ordered)
+    )
+
+
+def next_entry(entries: Sequence[Entry], after: Entry, predicate: Callable[[Entry], bool]) -> Entry | None:
+    return next((e for e in entries[after.index + 1 :] if predicate(e)), None)
+
+
+def quote(text: str, limit: int = 200) -> str:
+    """A message as an evidence quote: one line, at most `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def working_time(start: datetime, end: datetime) -> timedelta:
+    """Time between two moments inside working hours: a request at 23:40 answered at 9:05
+    waited five minutes, not nine hours."""
+    total = timedelta(0)
+    day = start.date()
+    while day <= end.date() and total < MAX_COUNTED_WAIT:
+        open_at = datetime.combine(day, WORKDAY_START, start.tzinfo)
+        close_at = datetime.combine(day, WORKDAY_END, start.tzinfo)
+        lo, hi = max(start, open_at), min(end, close_at)
+        if hi > lo:
+            total += hi - lo
+        day += timedelta(days=1)
+    return total
+
+
+def clock_start(e: Entry) -> datetime:
+    """When a client's wait starts: at once, or the next morning for an event the pipeline
+    marked as outside working time («нерабочий праздничный день»)."""
+    if e.event is not None and e.event.off_hours:
+        return datetime.combine(e.ts.date() + timedelta(days=1), WORKDAY_START, e.ts.tzinfo)
+    return e.ts

@@ -1,0 +1,73 @@
+"""amoCRM / Kommo deal webhooks -> crm.deals events. Pure: no I/O.
+
+amoCRM posts form fields per action, several deals per post:
+`leads[status][0][id]`, `[status_id]`, `[old_status_id]`, `[pipeline_id]`, `[price]`,
+`[responsible_user_id]`, `[last_modified]` (unix s), `[date_create]`, and the same under
+`leads[add]`, `leads[update]`; `leads[delete]` carries only id, status_id and pipeline_id.
+Status 142 is won and 143 lost in every account. The deal id is amoCRM's own lead id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from schemas.events import DealEvent
+from services.ingest.errors import MappingError
+from services.ingest.forms import entries
+from services.ingest.ids import content_id
+from services.ingest.values import required, rub, text, when
+from services.ingest.vendor_maps import AMO_LOST, AMO_WON, VendorMaps
+
+# A post may hold several actions; creation goes first so the stream sees the deal born.
+ACTIONS = ("add", "update", "status", "delete")
+
+
+def deal_events(payload: object, maps: VendorMaps, now: datetime) -> list[DealEvent]:
+    leads = payload.get("leads") if isinstance(payload, dict) else None
+    if not isinstance(leads, dict) or not any(a in leads for a in ACTIONS):
+        got = ", ".join(sorted(payload)) if isinstance(payload, dict) and payload else "no fields"
+        raise MappingError(f"amoCRM: no deal in the payload (expected leads[add|update|status|delete]), got {got}")
+    events = []
+    for action in ACTIONS:
+        for i, lead in enumerate(entries(leads.get(action, []))):
+            events.append(_event(action, lead, maps, now, f"amoCRM leads[{action}][{i}]"))
+    if not events:
+        raise MappingError("amoCRM: the leads sections are empty")
+    return events
+
+
+def _event(action: str, lead: dict, maps: VendorMaps, now: datetime, where: str) -> DealEvent:
+    lead_id = required(lead, "id", where)
+    status_id = text(lead.get("status_id"))
+    ts = when(lead.get("last_modified") or lead.get("updated_at"), where)
+    if ts is None and action == "add":
+        ts = when(lead.get("date_create") or lead.get("created_at"), where)
+    fields = {
+        "event_id": content_id(f"amocrm:{lead_id}:{action}", lead),
+        "deal_id": lead_id,
+        "ts": ts or now,  # a delete carries no time: the moment we heard of it
+        "pipeline": maps.amo_pipeline(lead.get("pipeline_id")),
+        "manager": maps.amo_user(lead.get("responsible_user_id")),
+        "amount_rub": rub(lead.get("price"), where),
+    }
+    if action == "delete":
+        # A deleted deal no longer exists in the CRM: excluded like spam, so the boards
+        # agree with the CRM's own reports (and a refusal already counted is retracted).
+        return DealEvent(type="updated", is_spam=True, **fields)
+    if action == "update":
+        # No stage here: amoCRM also sends leads[status] for a move, and an update that
+        # arrives first would make the stream lose the stage the deal was lost at.
+        return DealEvent(type="updated", **fields)
+    if status_id is None:
+        raise MappingError(f"{where}: `status_id` is missing")
+    stage = maps.amo_status(status_id)
+    if action == "add":
+        return DealEvent(type="created", stage=stage, **fields)
+    if status_id == AMO_WON:
+        return DealEvent(type="won", stage=stage, **fields)
+    if status_id == AMO_LOST:
+        meaning = maps.amo_loss_reason(text(lead.get("loss_reason_id")))
+        if meaning == "spam":
+            return DealEvent(type="lost", stage=stage, is_spam=True, **fields)
+        return DealEvent(type="lost", stage=stage, lost_reason=meaning, **fields)
+    return DealEvent(type="stage_changed", stage=stage, **fields)

@@ -1,0 +1,3 @@
+"""Alerts to people: `alerts.leak_spikes` from Kafka and Grafana's alerting webhook, posted
+to a generic webhook, Telegram and Slack with retries; a target that keeps failing gets a
+dead letter instead. At least once, never twice in one process (the alert id is the key)."""

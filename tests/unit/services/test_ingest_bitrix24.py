@@ -1,0 +1,100 @@
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+
+from services.ingest import bitrix24
+from services.ingest.bitrix24_rest import Bitrix24Deals, DealFetchFailed
+from services.ingest.errors import MappingError
+from services.ingest.forms import parse_form
+from services.ingest.vendor_maps import load_maps
+from tests.unit.services.vendor_payloads import bitrix_deal, bitrix_form
+
+NOW = datetime(2025, 11, 18, 9, 0, tzinfo=timezone.utc)
+MAPS = load_maps({"bitrix24": {"categories": {"1": "b2b"}, "users": {"17": "Олег Петров"},
+                               "stages": {"C1:PREPARATION": "КП отправлено"}, "outcomes": {"C1:JUNK": "spam"}}})
+
+
+def events(fields=None, event="ONCRMDEALUPDATE"):
+    return bitrix24.deal_events(parse_form(bitrix_form(event, fields=fields)), MAPS, NOW)
+
+
+def test_the_id_only_payload_bitrix_sends_needs_crm_deal_get():
+    payload = parse_form(bitrix_form())
+    assert bitrix24.needs_deal_fields(payload) and bitrix24.deal_id(payload) == "759"
+    with pytest.raises(MappingError, match="crm.deal.get"):
+        bitrix24.deal_events(payload, MAPS, NOW)
+
+
+def test_lost_deal_in_a_funnel():
+    [e] = events(bitrix_deal("C1:LOSE"))
+    assert (e.type, e.deal_id, e.pipeline, e.manager, e.amount_rub) == ("lost", "759", "b2b", "Олег Петров", 120000)
+    assert e.stage == "Сделка провалена" and e.source == "site"
+    assert e.ts == datetime(2025, 11, 18, 12, 30, tzinfo=timezone(timedelta(hours=3)))
+
+
+def test_outcomes_from_semantics_suffixes_and_the_mapping():
+    assert events(bitrix_deal("WON", CATEGORY_ID="0", STAGE_SEMANTIC_ID="S"))[0].type == "won"
+    custom_failure = events(bitrix_deal("C1:7", STAGE_SEMANTIC_ID="F"))[0]
+    assert (custom_failure.type, custom_failure.stage) == ("lost", "bitrix24:C1:7")
+    junk = events(bitrix_deal("C1:JUNK", STAGE_SEMANTIC_ID="F"))[0]
+    assert junk.type == "lost" and junk.is_spam is True
+    moving = events(bitrix_deal("C1:PREPARATION"))[0]
+    assert (moving.type, moving.stage) == ("stage_changed", "КП отправлено")
+
+
+def test_later_edits_of_a_closed_deal_are_one_loss_not_many():
+    first = events(bitrix_deal("C1:LOSE"))[0]
+    edited = events(bitrix_deal("C1:LOSE", DATE_MODIFY="2025-11-19T09:00:00+03:00", COMMENTS="уточнили"))[0]
+    reopened_and_lost = events(bitrix_deal("C1:LOSE", MOVED_TIME="2025-11-25T10:00:00+03:00"))[0]
+    assert first.event_id == edited.event_id != reopened_and_lost.event_id
+
+
+def test_a_foreign_currency_amount_is_not_taken_as_roubles():
+    assert events(bitrix_deal(CURRENCY_ID="USD", OPPORTUNITY="1500"))[0].amount_rub is None
+
+
+def test_add_and_delete():
+    [created] = events(bitrix_deal("C1:NEW", STAGE_SEMANTIC_ID="P"), event="ONCRMDEALADD")
+    assert (created.type, created.stage, created.event_id) == ("created", "Новая", "bitrix24:759:add")
+    [deleted] = events(event="ONCRMDEALDELETE")
+    assert (deleted.type, deleted.is_spam) == ("updated", True)
+
+
+def test_not_a_deal_event():
+    with pytest.raises(MappingError, match="not a deal event"):
+        bitrix24.deal_events(parse_form(bitrix_form("ONCRMCONTACTADD")), MAPS, NOW)
+
+
+def test_crm_deal_get_fills_the_fields():
+    seen = []
+
+    def bitrix(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return httpx.Response(200, json={"result": bitrix_deal("C1:LOSE"), "time": {}})
+
+    async def fetch():
+        client = Bitrix24Deals("https://leakwatch.bitrix24.ru/rest/1/key/", transport=httpx.MockTransport(bitrix))
+        try:
+            return await client.deal("759")
+        finally:
+            await client.close()
+
+    payload = bitrix24.with_deal_fields(parse_form(bitrix_form()), asyncio.run(fetch()))
+    assert str(seen[0]) == "https://leakwatch.bitrix24.ru/rest/1/key/crm.deal.get.json?id=759"
+    assert bitrix24.deal_events(payload, MAPS, NOW)[0].type == "lost"
+
+
+def test_crm_deal_get_failure_does_not_leak_the_url():
+    async def fetch():
+        client = Bitrix24Deals("https://leakwatch.bitrix24.ru/rest/1/secret-key/",
+                               transport=httpx.MockTransport(lambda r: httpx.Response(401, json={"error": "x"})))
+        try:
+            await client.deal("759")
+        finally:
+            await client.close()
+
+    with pytest.raises(DealFetchFailed) as exc:
+        asyncio.run(fetch())
+    assert "HTTP 401" in str(exc.value) and "secret-key" not in str(exc.value)
