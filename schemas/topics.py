@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from schemas import events
+from schemas import alerts, events
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,10 @@ ACTIVITIES = TopicSpec("crm.activities", events.ActivityEvent, "deal_id", public
 REVIEWS = TopicSpec("refusals.reviewed", events.RefusalReview, "deal_id", public=True)
 CLASSIFIED = TopicSpec("refusals.classified", events.ClassifiedRefusal, "deal_id", public=True)
 DEADLETTER = TopicSpec("deadletter", events.DeadLetter, "key", public=True)
+LEAK_SPIKES = TopicSpec("alerts.leak_spikes", alerts.LeakSpikeAlert, "alert_id", public=True)
 
 # Events that change a deal's state, all keyed by deal_id with the same partition count,
 # so one worker holds a deal's whole state (Faust tables are co-partitioned with them).
 INPUTS = (DEALS, CALLS, ACTIVITIES, REVIEWS)
-ALL = (*INPUTS, CLASSIFIED, DEADLETTER)
+ALL = (*INPUTS, CLASSIFIED, DEADLETTER, LEAK_SPIKES)
 BY_NAME = {spec.name: spec for spec in ALL}

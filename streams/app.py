@@ -30,6 +30,7 @@ class Context:
     classified: faust.TopicT
     requests: faust.TopicT
     won: faust.TopicT
+    spikes: faust.TopicT
     deal_state: faust.Table
 
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings, store: ClickHouseStore, classifier: RefusalCl
         classified=app.topic(t(public.CLASSIFIED.name), **raw),
         requests=app.topic(t(REFUSAL_REQUESTS), **raw),
         won=app.topic(t(WON_DEALS), **raw),
+        spikes=app.topic(t(public.LEAK_SPIKES.name), **raw),
         # JSON keys and values in the changelog, so recovery restores exactly the str keys
         # the agents use (the app's default "raw" would bring keys back as bytes).
         deal_state=app.Table(DEAL_STATE_TABLE, default=None, partitions=settings.topic_partitions,
@@ -75,9 +77,9 @@ def create_app(settings: Settings, store: ClickHouseStore, classifier: RefusalCl
                              # recovery, which a plain dict lacks, and recovery then hangs.
                              schema=faust.Schema(key_serializer="json", value_serializer="json")),
     )
-    from streams.agents import enrich, refusals, won_deals
+    from streams.agents import enrich, leak_spikes, refusals, won_deals
     from streams import web
 
-    for module in (enrich, refusals, won_deals, web):
+    for module in (enrich, refusals, won_deals, leak_spikes, web):
         module.register(ctx)
     return app

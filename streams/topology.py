@@ -46,6 +46,7 @@ def all_topics(settings: Settings) -> list[KafkaTopic]:
     topics += [
         KafkaTopic(t(public.CLASSIFIED.name), n),
         KafkaTopic(t(public.DEADLETTER.name), n, {"retention.ms": str(30 * 24 * 3600 * 1000)}),
+        KafkaTopic(t(public.LEAK_SPIKES.name), n),
         KafkaTopic(t(REFUSAL_REQUESTS), n, {"retention.ms": week}),
         KafkaTopic(t(WON_DEALS), n, {"retention.ms": week}),
         # Faust names these itself from the app id; the prefix cannot apply.

@@ -11,10 +11,9 @@ from confluent_kafka import Consumer, KafkaError, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from leakwatch.settings import Settings
-from schemas.alerts import LeakSpikeAlert
 from schemas.decoding import decode
 from schemas.events import DeadLetter
-from schemas.topics import TopicSpec
+from schemas.topics import LEAK_SPIKES
 from services.notifier.dead_letters import DeadLetterWriter
 from services.notifier.delivery import BACKOFF_CAP_S, Dispatcher
 from services.notifier.notification import from_alert
@@ -22,7 +21,6 @@ from services.notifier.notification import from_alert
 log = logging.getLogger("leakwatch.notifier")
 
 # To move to schemas/topics.py (and streams.topology) when the topic is registered there.
-LEAK_SPIKES = TopicSpec("alerts.leak_spikes", LeakSpikeAlert, "alert_id", public=True)
 
 
 def consumer_config(settings: Settings, targets: int) -> dict:

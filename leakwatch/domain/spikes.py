@@ -1,0 +1,51 @@
+"""Spike detection: is the leak far above its baseline, or do salvageable refusals come
+in a burst? Pure: the worker passes in the numbers and the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from schemas.alerts import LeakSpikeAlert
+
+LEAK_WINDOW = timedelta(hours=24)
+BURST_WINDOW = timedelta(hours=1)
+
+
+def _rub(value: float) -> str:
+    return "₽" + f"{int(round(value)):,}".replace(",", " ")
+
+
+@dataclass(frozen=True)
+class SpikeRules:
+    leak_factor: float  # fire when the last 24 h lost more than factor × the average day
+    burst_per_hour: int  # fire when more salvageable refusals than this came in the last hour
+
+    def leak_alert(self, now: datetime, leak_rub: float, baseline_daily_rub: float,
+                   tz: tzinfo) -> LeakSpikeAlert | None:
+        if baseline_daily_rub <= 0 or leak_rub <= self.leak_factor * baseline_daily_rub:
+            return None  # no history yet, or within the usual range
+        ratio = leak_rub / baseline_daily_rub
+        local = now.astimezone(tz)
+        return LeakSpikeAlert(
+            # One alert per local day: the notifier posts each alert_id once.
+            alert_id=f"leak_above_baseline:{local:%Y-%m-%d}",
+            kind="leak_above_baseline", period_start=now - LEAK_WINDOW, period_end=now,
+            value=round(leak_rub, 2), baseline=round(baseline_daily_rub, 2), factor=round(ratio, 3),
+            message_ru=f"Утечка за сутки {_rub(leak_rub)} — на {round(100 * (ratio - 1))}% выше среднего дня "
+                       f"({_rub(baseline_daily_rub)})",
+            created_at=now,
+        )
+
+    def burst_alert(self, now: datetime, salvageable_last_hour: int, tz: tzinfo) -> LeakSpikeAlert | None:
+        if salvageable_last_hour <= self.burst_per_hour:
+            return None
+        local = now.astimezone(tz)
+        return LeakSpikeAlert(
+            alert_id=f"salvageable_burst:{local:%Y-%m-%dT%H}",  # one per local hour
+            kind="salvageable_burst", period_start=now - BURST_WINDOW, period_end=now,
+            value=salvageable_last_hour, baseline=self.burst_per_hour,
+            factor=round(salvageable_last_hour / self.burst_per_hour, 3),
+            message_ru=f"За последний час {salvageable_last_hour} спасаемых отказов (порог {self.burst_per_hour})",
+            created_at=now,
+        )
