@@ -40,6 +40,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deals", type=int, default=2000)
     parser.add_argument("--kafka-port", type=int, default=39092)
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="lost deals per second (0: a burst as fast as the producer goes)")
     args = parser.parse_args()
 
     broker = KafkaBroker(port=args.kafka_port, state_dir=ROOT / ".local" / "bench-kafka")
@@ -60,6 +62,9 @@ def main() -> int:
                     sent_lost[event.deal_id] = time.time()
             if len(sent_lost) + 1 > args.deals:
                 break
+            if args.rate > 0:  # steady load: latency without a backlog in front of it
+                producer.flush()
+                time.sleep(max(0.0, started + len(sent_lost) / args.rate - time.time()))
         producer.flush()
         produced_s = time.time() - started
 
@@ -71,7 +76,8 @@ def main() -> int:
         records = newest_by_deal(read_topic(broker.bootstrap, worker.topic_prefix + topics.CLASSIFIED.name, idle_s=5))
         latencies = [datetime.fromisoformat(r["classified_at"]).timestamp() - sent_lost[d]
                      for d, r in records.items() if d in sent_lost]
-        print(f"deals produced:            {len(sent_lost)} lost deals, {events} events in {produced_s:.1f}s")
+        mode = f"at {args.rate:g} lost deals/s" if args.rate > 0 else "as one burst"
+        print(f"deals produced:            {len(sent_lost)} lost deals, {events} events in {produced_s:.1f}s ({mode})")
         print(f"worker throughput:         {events / consumed_s:,.0f} events/s (all consumed and committed in {consumed_s:.1f}s)")
         if latencies:
             print(f"produce → stored latency:  p50 {percentile(latencies, 50):.2f}s  p95 {percentile(latencies, 95):.2f}s  "
