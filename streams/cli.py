@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 
@@ -33,13 +32,14 @@ def run_worker(args) -> int:
 
     from leakwatch.classifier.engines import engine_from_settings
 
+    from leakwatch.logs import configure_logging
     from leakwatch.settings import load_settings
     from leakwatch.store.clickhouse import ClickHouseStore
     from streams.app import create_app
     from streams.topology import TopicMismatch, ensure_topics, pin_start_offsets
 
     settings = load_settings()
-    logging.basicConfig(level=args.loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.loglevel)
     try:
         ensure_topics(settings)
     except TopicMismatch as exc:

@@ -49,6 +49,11 @@ def publish_lags(lags: dict[tuple[str, int], int]) -> None:
 def register(ctx) -> None:
     app, settings, store = ctx.app, ctx.settings, ctx.store
 
+    def filters(query) -> tuple[datetime, datetime, str | None, str | None]:
+        """Period, pipeline and manager from the query string; ValueError on a bad one."""
+        start, end = period(query)
+        return start, end, query.get("pipeline") or None, query.get("manager") or None
+
     def period(query) -> tuple[datetime, datetime]:
         start, end = day_bounds(datetime.now(timezone.utc), settings.tz)
         if "from" in query:
@@ -61,25 +66,21 @@ def register(ctx) -> None:
 
     @app.page("/cards")
     async def cards(web, request):
-        q = request.query
         try:
-            start, end = period(q)
+            start, end, pipeline, manager = filters(request.query)
         except ValueError as exc:
             return web.json({"error": str(exc)}, status=400)
-        snapshot = await asyncio.to_thread(
-            read_cards, store, start, end, pipeline=q.get("pipeline") or None,
-            manager=q.get("manager") or None, baseline_days=settings.baseline_days)
+        snapshot = await asyncio.to_thread(read_cards, store, start, end, pipeline=pipeline, manager=manager,
+                                           baseline_days=settings.baseline_days)
         return web.json(snapshot.model_dump(mode="json"))
 
     @app.page("/cases")
     async def cases(web, request):
-        q = request.query
         try:
-            start, end = period(q)
+            start, end, pipeline, manager = filters(request.query)
         except ValueError as exc:
             return web.json({"error": str(exc)}, status=400)
-        sql = period_sql("salvageable_cases", start, end, pipeline=q.get("pipeline") or None,
-                         manager=q.get("manager") or None)
+        sql = period_sql("salvageable_cases", start, end, pipeline=pipeline, manager=manager)
         rows = await asyncio.to_thread(store.query, sql)
         return web.json([{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}
                          for r in rows])

@@ -18,6 +18,7 @@ def run(args) -> int:
     import uvicorn
     from confluent_kafka import KafkaException
 
+    from leakwatch.logs import configure_logging
     from leakwatch.settings import load_settings
     from services.ingest.app import create_app
     from services.ingest.bitrix24_rest import Bitrix24Deals
@@ -27,9 +28,7 @@ def run(args) -> int:
     from streams.topology import TopicMismatch, ensure_topics
 
     settings = load_settings()
-    logging.basicConfig(level=args.loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs request URLs, and Bitrix24's REST URL and Telegram's embed their keys.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(args.loglevel)
     try:
         maps = load_maps(settings.ingest_mapping)
     except ValueError as exc:

@@ -21,23 +21,21 @@ def run(args) -> int:
     import uvicorn
     from confluent_kafka import KafkaException
 
+    from leakwatch.logs import configure_logging
     from leakwatch.settings import load_settings
     from services.kafka_out import EventProducer
     from services.notifier.app import create_app
-    from services.notifier.consumer import AlertConsumer, ensure_alerts_topic
+    from services.notifier.consumer import AlertConsumer
     from services.notifier.dead_letters import DeadLetterWriter
     from services.notifier.delivery import Dispatcher
     from services.notifier.targets import targets_from_settings
     from streams.topology import TopicMismatch, ensure_topics
 
     settings = load_settings()
-    logging.basicConfig(level=args.loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs request URLs, and Bitrix24's REST URL and Telegram's embed their keys.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(args.loglevel)
     log = logging.getLogger("leakwatch.notifier")
     try:
-        ensure_topics(settings)  # deadletter must exist: auto-creation is off
-        ensure_alerts_topic(settings)
+        ensure_topics(settings)  # alerts and deadletter must exist: auto-creation is off
     except TopicMismatch as exc:
         print(f"leakwatch: {exc}", file=sys.stderr)
         return 2

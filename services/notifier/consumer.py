@@ -8,7 +8,6 @@ import threading
 from datetime import datetime, timezone
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
 
 from leakwatch.settings import Settings
 from schemas.decoding import decode
@@ -35,21 +34,6 @@ def consumer_config(settings: Settings, targets: int) -> dict:
         "heartbeat.interval.ms": int(settings.broker_heartbeat_interval_s * 1000),
         "max.poll.interval.ms": int((worst_s + 60) * 1000),
     }
-
-
-def ensure_alerts_topic(settings: Settings, timeout_s: float = 30.0) -> None:
-    """The notifier may start before the stream that writes alerts; auto-creation is off."""
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    name = settings.topic(LEAK_SPIKES.name)
-    if name in admin.list_topics(timeout=timeout_s).topics:
-        return
-    future = admin.create_topics([NewTopic(name, num_partitions=settings.topic_partitions,
-                                           replication_factor=settings.topic_replication)])[name]
-    try:
-        future.result()
-    except Exception as exc:  # a concurrent creator is fine
-        if "TOPIC_ALREADY_EXISTS" not in str(exc):
-            raise
 
 
 class AlertConsumer:

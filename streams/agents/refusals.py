@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 
-from leakwatch.classifier.contract import ClassificationResult, EngineInfo, Labels
+from leakwatch.classifier.contract import ClassificationResult
 from leakwatch.domain.deal_state import DealState
 from leakwatch.domain.money import average_check
 from leakwatch.domain.refusals import classifier_input, refusal_record, retraction_record
@@ -90,11 +90,10 @@ def register(ctx) -> None:
             now = datetime.now(timezone.utc)
             records = []
             for state in current.values():
+                avg = await checks.get(state.pipeline)
                 if state.is_refusal:
-                    avg = await checks.get(state.pipeline)
                     records.append(refusal_record(state, verdicts[state.deal_id], avg_check_rub=avg, now=now))
                 else:
-                    avg = await checks.get(state.pipeline)
                     records.append(retraction_record(state, avg_check_rub=avg, now=now))
 
             pending = [await ctx.classified.send(key=r.deal_id.encode(), value=r.model_dump_json().encode())
