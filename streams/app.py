@@ -77,9 +77,9 @@ def create_app(settings: Settings, store: ClickHouseStore, classifier: RefusalCl
                              # recovery, which a plain dict lacks, and recovery then hangs.
                              schema=faust.Schema(key_serializer="json", value_serializer="json")),
     )
-    from streams.agents import enrich, leak_spikes, refusals, won_deals
+    from streams.agents import enrich, leak_spikes, refusals, watchdog, won_deals
     from streams import web
 
-    for module in (enrich, refusals, won_deals, leak_spikes, web):
+    for module in (enrich, refusals, won_deals, leak_spikes, watchdog, web):
         module.register(ctx)
     return app

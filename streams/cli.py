@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
+import time
 
 
 def register(sub) -> None:
@@ -27,7 +31,40 @@ def create_topics(args) -> int:
     return 0
 
 
+CHILD_ENV = "LEAKWATCH_WORKER_CHILD"
+
+
 def run_worker(args) -> int:
+    """Supervise: the Faust worker runs in a child process that is restarted when its
+    commit watchdog asks for it (exit 75, see streams/watchdog.py); any other exit ends it."""
+    if os.environ.get(CHILD_ENV):
+        return serve_worker(args)
+    from streams.watchdog import EXIT_RESTART
+
+    backoff = 1.0
+    while True:
+        child = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "worker", "--loglevel", args.loglevel],
+                                 env={**os.environ, CHILD_ENV: "1"}, preexec_fn=_die_with_parent)
+        forward = lambda signum, _frame: child.send_signal(signum)  # noqa: E731
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, forward)
+        code = child.wait()
+        if code != EXIT_RESTART:
+            return code
+        print(f"leakwatch: worker asked for a restart; restarting in {backoff:.0f}s", file=sys.stderr)
+        time.sleep(backoff)
+        backoff = min(backoff * 2, 30.0)
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGKILL when the supervisor dies, so a killed supervisor never
+    leaves a worker holding the ClickHouse data path."""
+    import ctypes
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def serve_worker(args) -> int:
     from faust.worker import Worker
 
     from leakwatch.classifier.engines import engine_from_settings
