@@ -16,8 +16,12 @@ EXIT_RESTART = 75  # "try again": the supervisor restarts the worker
 
 
 class CommitWatchdog:
-    """Flags partitions whose commit lags their read offset with nothing in flight, for
-    `patience` checks in a row while the read offset does not move."""
+    """Flags partitions that still have uncommitted messages (committed < end of log) while
+    the read offset does not move and nothing is in flight, for `patience` checks in a row.
+
+    Offsets as Faust keeps them: `committed` is the next offset to read after the last
+    commit; `read` is the last offset delivered (right after a seek it equals `committed`),
+    so only the end of the log tells an idle partition from a stuck one."""
 
     def __init__(self, patience: int = 3):
         self.patience = patience
@@ -25,17 +29,14 @@ class CommitWatchdog:
         self._last_read: dict[str, int | None] = {}
 
     def check(self, read: Mapping[str, int | None], committed: Mapping[str, int | None],
-              unacked: int) -> list[str]:
+              end: Mapping[str, int | None], unacked: int) -> list[str]:
         stalled = []
         for tp, offset in read.items():
-            done = committed.get(tp)
-            behind = offset is not None and (done is None or done <= offset)
-            still = self._last_read.get(tp) == offset
+            done, log_end = committed.get(tp), end.get(tp)
+            pending = log_end is not None and (done or 0) < log_end
+            still = self._last_read.get(tp, -1) == offset
             self._last_read[tp] = offset
-            if behind and still and unacked == 0:
-                self._strikes[tp] = self._strikes.get(tp, 0) + 1
-            else:
-                self._strikes[tp] = 0
+            self._strikes[tp] = self._strikes.get(tp, 0) + 1 if pending and still and unacked == 0 else 0
             if self._strikes[tp] >= self.patience:
                 stalled.append(tp)
         return stalled

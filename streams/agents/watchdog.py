@@ -22,9 +22,12 @@ def register(ctx) -> None:
         consumer = app.consumer
         if app.in_recovery or not consumer.flow_active:
             return
-        read = {f"{tp.topic}:{tp.partition}": o for tp, o in consumer._read_offset.items() if tp.topic in watched}
-        committed = {f"{tp.topic}:{tp.partition}": o for tp, o in consumer._committed_offset.items()}
-        stalled = dog.check(read, committed, len(consumer._unacked_messages))
+        name = lambda tp: f"{tp.topic}:{tp.partition}"  # noqa: E731
+        tps = [tp for tp in consumer._read_offset if tp.topic in watched]
+        stalled = dog.check({name(tp): consumer._read_offset[tp] for tp in tps},
+                            {name(tp): consumer._committed_offset.get(tp) for tp in tps},
+                            {name(tp): consumer.highwater(tp) for tp in tps},
+                            len(consumer._unacked_messages))
         if stalled:
             log.error("offset commits stalled on %s; restarting to replay from the committed offsets",
                       ", ".join(sorted(stalled)))

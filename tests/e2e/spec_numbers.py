@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections import Counter
 
+import httpx
+
 from services.simulator import spec_scenario as spec
 
 EXPECTED_DAY1 = {"total": 44, "salvageable": 18, "salvageable_pct": 41,
@@ -13,9 +15,17 @@ EXPECTED_DAY2 = {"leak_rub": 1_248_700, "cases": 47, "hot_cases": 30}
 MAIN_LEAK = {"leak": "Не дожали заинтересованных", "leak_rub": 612_000, "leak_pct": 49, "cases": 18}
 
 
-def cards_for(worker, day) -> dict:
+def cards_for(worker, day, timeout_s: float = 120.0) -> dict:
+    """The cards of a spec day; waits out a watchdog restart of the worker."""
     start, end = spec.day_period(day)
-    return worker.get("/cards", **{"from": start.isoformat(), "to": end.isoformat()})
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return worker.get("/cards", **{"from": start.isoformat(), "to": end.isoformat()})
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
 
 
 def observed(worker) -> tuple[dict, dict]:
@@ -31,7 +41,7 @@ def wait_for_spec_numbers(worker, timeout_s: float = 240.0) -> tuple[dict, dict]
     deadline = time.monotonic() + timeout_s
     got = None
     while time.monotonic() < deadline:
-        got = observed(worker)
+        got = observed(worker)  # cards_for waits out a watchdog restart
         if got == want:
             time.sleep(4)  # late re-publications must not double count
             return observed(worker)

@@ -69,7 +69,8 @@ def test_spec_scenario_gives_the_design_numbers(kafka, worker):
 
     # Malformed events went to the dead-letter topic with their reasons; nothing else changed.
     dead = read_topic(kafka.bootstrap, worker.topic_prefix + DEADLETTER.name)
-    assert len(dead) == len(sc.malformed)
+    # At least once: a replay may repeat a dead letter; each malformed event is there.
+    assert len({(d["topic"], d["partition"], d["offset"]) for _, d in dead}) == len(sc.malformed)
     errors = sorted(d["error"] for _, d in dead)
     assert any("not JSON" in e for e in errors)
     assert any("does not match telephony.calls" in e for e in errors)
