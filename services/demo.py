@@ -14,6 +14,7 @@ from datetime import datetime
 
 import httpx
 
+from leakwatch.domain.money import format_rub as rub
 from leakwatch.settings import REPO_ROOT
 
 STATE = REPO_ROOT / ".local"
@@ -27,17 +28,13 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _fmt_rub(value: float) -> str:
-    return f"₽{int(value):,}".replace(",", " ")
-
-
 def summary(cards: dict) -> str:
     c1, c2 = cards["card1"], cards["card2"]
     main = c2["by_leak"][0] if c2["by_leak"] else None
-    main_text = f"главная: «{main['leak']}» {_fmt_rub(main['leak_rub'])} ({main['leak_pct']}%)" if main else "главная: —"
+    main_text = f"главная: «{main['leak']}» {rub(main['leak_rub'])} ({main['leak_pct']}%)" if main else "главная: —"
     return (f"{datetime.now():%H:%M:%S}  Отказы целевых: {c1['total']:>4} | Можно было спасти: {c1['salvageable']:>4} "
-            f"({c1['salvageable_pct']}%) | Потенц. выручка: {_fmt_rub(c1['potential_lost_rub'])}  ||  "
-            f"Утечка дня: {_fmt_rub(c2['leak_rub'])} на {c2['cases']} случаях, {main_text}, "
+            f"({c1['salvageable_pct']}%) | Потенц. выручка: {rub(c1['potential_lost_rub'])}  ||  "
+            f"Утечка дня: {rub(c2['leak_rub'])} на {c2['cases']} случаях, {main_text}, "
             f"горячих {c2['hot_cases']} из {c2['cases']}")
 
 

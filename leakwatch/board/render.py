@@ -9,12 +9,9 @@ from rich.text import Text
 
 from leakwatch.cards.snapshot import Cards
 from leakwatch.domain.labels import Leak, Reason
+from leakwatch.domain.money import format_rub as rub
 
 BAR_WIDTH = 36
-
-
-def rub(value: float) -> str:
-    return "₽" + f"{int(round(value)):,}".replace(",", " ")
 
 
 def _bar(parts: list[tuple[int, str, str]], total: int, width: int = BAR_WIDTH) -> Text:

@@ -16,3 +16,8 @@ def average_check(pipeline: str, configured: dict[str, int], won_mean: float | N
     if won_mean and won_mean > 0:
         return int(round(won_mean))
     return default
+
+
+def format_rub(value: float) -> str:
+    """₽1 248 700: roubles as the boards and alerts print them (thin groups, no kopecks)."""
+    return "₽" + f"{int(round(value)):,}".replace(",", " ")

@@ -6,14 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from leakwatch.domain.money import format_rub
 from schemas.alerts import LeakSpikeAlert
 
 LEAK_WINDOW = timedelta(hours=24)
 BURST_WINDOW = timedelta(hours=1)
-
-
-def _rub(value: float) -> str:
-    return "₽" + f"{int(round(value)):,}".replace(",", " ")
 
 
 @dataclass(frozen=True)
@@ -32,8 +29,8 @@ class SpikeRules:
             alert_id=f"leak_above_baseline:{local:%Y-%m-%d}",
             kind="leak_above_baseline", period_start=now - LEAK_WINDOW, period_end=now,
             value=round(leak_rub, 2), baseline=round(baseline_daily_rub, 2), factor=round(ratio, 3),
-            message_ru=f"Утечка за сутки {_rub(leak_rub)} — на {round(100 * (ratio - 1))}% выше среднего дня "
-                       f"({_rub(baseline_daily_rub)})",
+            message_ru=f"Утечка за сутки {format_rub(leak_rub)} — на {round(100 * (ratio - 1))}% выше среднего дня "
+                       f"({format_rub(baseline_daily_rub)})",
             created_at=now,
         )
 

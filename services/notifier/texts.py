@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from leakwatch.domain.money import format_rub as rub
 from schemas.alerts import LeakSpikeAlert
 
 TITLES = {
@@ -12,10 +13,6 @@ TITLES = {
     "salvageable_burst": "🟠 Всплеск спасаемых отказов",
 }
 TELEGRAM_LIMIT = 4096  # characters per message
-
-
-def rub(value: float) -> str:
-    return f"₽{int(round(value)):,}".replace(",", " ")
 
 
 def leak_message_ru(value_rub: float, baseline_rub: float, period: str = "дня") -> str:

@@ -2,8 +2,9 @@ from datetime import datetime, timezone
 
 from rich.console import Console
 
-from leakwatch.board.render import board, rub
+from leakwatch.board.render import board
 from leakwatch.cards.snapshot import Card1, Card2, Cards, LeakRow, ReasonRow
+from leakwatch.domain.money import format_rub
 
 SPEC = Cards(
     time_from=datetime(2026, 11, 19, tzinfo=timezone.utc), time_to=datetime(2026, 11, 19, 23, 59, tzinfo=timezone.utc),
@@ -41,4 +42,4 @@ def test_count_switch_changes_the_bars_not_the_numbers():
 
 
 def test_rub_groups_thousands():
-    assert rub(1248700) == "₽1 248 700" and rub(0) == "₽0"
+    assert format_rub(1248700) == "₽1 248 700" and format_rub(0) == "₽0"
