@@ -87,9 +87,7 @@ def serve_worker(args) -> int:
     classifier = engine_from_settings(settings)
     # Train the embedded engine (or the openai engine's fallback) before consuming, so the
     # first refusals do not wait for it and a broken bank stops the worker at start.
-    for engine in (classifier, getattr(classifier, "fallback", None)):
-        if hasattr(engine, "warm_up"):
-            engine.warm_up()
+    classifier.warm_up()
     app = create_app(settings, store, classifier)
     worker = Worker(app, loglevel=args.loglevel, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()  # returns on SIGTERM/SIGINT after a clean stop

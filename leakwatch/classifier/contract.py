@@ -103,5 +103,9 @@ class RefusalClassifier(abc.ABC):
     async def classify(self, items: list[ConversationInput]) -> list[ClassificationResult]:
         """Classify a batch. Must not block the event loop for long (CPU work in a thread)."""
 
+    def warm_up(self) -> None:
+        """Load what the first batch would otherwise wait for. Engines with state override it."""
+        return None
+
     async def aclose(self) -> None:  # engines holding connections override this
         return None

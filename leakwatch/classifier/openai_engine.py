@@ -138,6 +138,10 @@ class OpenAIClassifier(RefusalClassifier):
             for item, answer in zip(items, answers)
         ]
 
+    def warm_up(self) -> None:
+        """The fallback answers when the LLM fails: have it ready before the first failure."""
+        self._fallback_engine().warm_up()
+
     async def aclose(self) -> None:
         await self._client.close()
 
