@@ -7,6 +7,8 @@ import argparse
 import importlib
 import sys
 
+from leakwatch.errors import StartupError
+
 # subcommand -> module exposing `register(subparsers)`; the module adds its parser and
 # sets `func` (called with the parsed args, returns an exit code).
 SUBCOMMANDS = {
@@ -42,7 +44,11 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv).parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except StartupError as exc:
+        print(f"leakwatch: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

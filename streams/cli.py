@@ -19,14 +19,9 @@ def register(sub) -> None:
 
 def create_topics(args) -> int:
     from leakwatch.settings import load_settings
-    from streams.topology import TopicMismatch, ensure_topics
+    from streams.topology import ensure_topics
 
-    settings = load_settings()
-    try:
-        created = ensure_topics(settings)
-    except TopicMismatch as exc:
-        print(f"leakwatch: {exc}", file=sys.stderr)
-        return 2
+    created = ensure_topics(load_settings())
     print(f"topics ready ({len(created)} created)")
     return 0
 
@@ -73,15 +68,11 @@ def serve_worker(args) -> int:
     from leakwatch.settings import load_settings
     from leakwatch.store.clickhouse import ClickHouseStore
     from streams.app import create_app
-    from streams.topology import TopicMismatch, ensure_topics, pin_start_offsets
+    from streams.topology import ensure_topics, pin_start_offsets
 
     settings = load_settings()
     configure_logging(args.loglevel)
-    try:
-        ensure_topics(settings)
-    except TopicMismatch as exc:
-        print(f"leakwatch: {exc}", file=sys.stderr)
-        return 2
+    ensure_topics(settings)
     pin_start_offsets(settings)
     store = ClickHouseStore.open(settings)
     classifier = engine_from_settings(settings)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from leakwatch.errors import StartupError
 from leakwatch.settings import Settings
 from schemas import topics as public
 
@@ -56,7 +58,7 @@ def all_topics(settings: Settings) -> list[KafkaTopic]:
     return topics
 
 
-class TopicMismatch(RuntimeError):
+class TopicMismatch(StartupError):
     pass
 
 
@@ -64,7 +66,10 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
     """Create missing topics; fail loudly when an existing one has the wrong partition count."""
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     wanted = all_topics(settings)
-    existing = admin.list_topics(timeout=timeout_s).topics
+    try:
+        existing = admin.list_topics(timeout=timeout_s).topics
+    except KafkaException as exc:
+        raise StartupError(f"Kafka at {settings.kafka_bootstrap} is not reachable: {exc}") from None
     missing = [t for t in wanted if t.name not in existing]
     for topic in wanted:
         if topic.name in existing:

@@ -4,7 +4,6 @@ to the configured webhook / Telegram / Slack."""
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 
 
@@ -19,7 +18,6 @@ def register(sub) -> None:
 def run(args) -> int:
     import httpx
     import uvicorn
-    from confluent_kafka import KafkaException
 
     from leakwatch.logs import configure_logging
     from leakwatch.settings import load_settings
@@ -29,19 +27,12 @@ def run(args) -> int:
     from services.notifier.dead_letters import DeadLetterWriter
     from services.notifier.delivery import Dispatcher
     from services.notifier.targets import targets_from_settings
-    from streams.topology import TopicMismatch, ensure_topics
+    from streams.topology import ensure_topics
 
     settings = load_settings()
     configure_logging(args.loglevel)
     log = logging.getLogger("leakwatch.notifier")
-    try:
-        ensure_topics(settings)  # alerts and deadletter must exist: auto-creation is off
-    except TopicMismatch as exc:
-        print(f"leakwatch: {exc}", file=sys.stderr)
-        return 2
-    except KafkaException as exc:
-        print(f"leakwatch: Kafka at {settings.kafka_bootstrap} is not reachable: {exc}", file=sys.stderr)
-        return 2
+    ensure_topics(settings)  # alerts and deadletter must exist: auto-creation is off
 
     client = httpx.Client(timeout=settings.notifier_timeout_s)
     targets = targets_from_settings(settings, client)
