@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from leakwatch.cards.period import day_bounds, parse_instant
+from leakwatch.cards.period import day_bounds, requested_period
 from leakwatch.cards.snapshot import period_sql, read_cards
 from streams import metrics
 
@@ -49,41 +49,32 @@ def publish_lags(lags: dict[tuple[str, int], int]) -> None:
 def register(ctx) -> None:
     app, settings, store = ctx.app, ctx.settings, ctx.store
 
-    def filters(query) -> tuple[datetime, datetime, str | None, str | None]:
-        """Period, pipeline and manager from the query string; ValueError on a bad one."""
-        start, end = period(query)
-        return start, end, query.get("pipeline") or None, query.get("manager") or None
+    def filtered(answer):
+        """A board endpoint: period (`from`, `to`; today by default), `pipeline` and `manager`
+        from the query string, 400 on a bad one, then `answer(start, end, pipeline, manager)`
+        in a thread (ClickHouse calls block)."""
+        async def view(web, request):
+            q = request.query
+            try:
+                start, end = requested_period(q.get("from"), q.get("to"), settings.tz, datetime.now(timezone.utc))
+                if end <= start:
+                    raise ValueError("'to' must be after 'from'")
+            except ValueError as exc:
+                return web.json({"error": str(exc)}, status=400)
+            return web.json(await asyncio.to_thread(
+                answer, start, end, q.get("pipeline") or None, q.get("manager") or None))
+        return view
 
-    def period(query) -> tuple[datetime, datetime]:
-        start, end = day_bounds(datetime.now(timezone.utc), settings.tz)
-        if "from" in query:
-            start = parse_instant(query["from"], settings.tz)
-        if "to" in query:
-            end = parse_instant(query["to"], settings.tz)
-        if end <= start:
-            raise ValueError("'to' must be after 'from'")
-        return start, end
+    def cards(start, end, pipeline, manager):
+        return read_cards(store, start, end, pipeline=pipeline, manager=manager,
+                          baseline_days=settings.baseline_days).model_dump(mode="json")
 
-    @app.page("/cards")
-    async def cards(web, request):
-        try:
-            start, end, pipeline, manager = filters(request.query)
-        except ValueError as exc:
-            return web.json({"error": str(exc)}, status=400)
-        snapshot = await asyncio.to_thread(read_cards, store, start, end, pipeline=pipeline, manager=manager,
-                                           baseline_days=settings.baseline_days)
-        return web.json(snapshot.model_dump(mode="json"))
+    def cases(start, end, pipeline, manager):
+        rows = store.query(period_sql("salvageable_cases", start, end, pipeline=pipeline, manager=manager))
+        return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in rows]
 
-    @app.page("/cases")
-    async def cases(web, request):
-        try:
-            start, end, pipeline, manager = filters(request.query)
-        except ValueError as exc:
-            return web.json({"error": str(exc)}, status=400)
-        sql = period_sql("salvageable_cases", start, end, pipeline=pipeline, manager=manager)
-        rows = await asyncio.to_thread(store.query, sql)
-        return web.json([{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}
-                         for r in rows])
+    app.page("/cards")(filtered(cards))
+    app.page("/cases")(filtered(cases))
 
     @app.page("/metrics")
     async def prometheus(web, request):

@@ -28,7 +28,7 @@ def run(args) -> int:
 
     from leakwatch.board.render import board
     from leakwatch.board.source import ClickHouseSource, WorkerSource
-    from leakwatch.cards.period import day_bounds, parse_instant
+    from leakwatch.cards.period import requested_period
     from leakwatch.settings import load_settings
 
     settings = load_settings()
@@ -38,12 +38,7 @@ def run(args) -> int:
         source = WorkerSource(args.url or f"http://{settings.worker_web_host}:{settings.worker_web_port}")
 
     def period():
-        start, end = day_bounds(datetime.now(timezone.utc), settings.tz)
-        if args.start:
-            start = parse_instant(args.start, settings.tz)
-        if args.end:
-            end = parse_instant(args.end, settings.tz)
-        return start, end
+        return requested_period(args.start, args.end, settings.tz, datetime.now(timezone.utc))
 
     def frame():
         try:

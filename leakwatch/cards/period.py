@@ -20,3 +20,11 @@ def parse_instant(text: str, tz: tzinfo) -> datetime:
         return datetime.fromtimestamp(float(text), tz)
     value = datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+def requested_period(start: str | None, end: str | None, tz: tzinfo,
+                     now: datetime) -> tuple[datetime, datetime]:
+    """The period a board or a request asks for: today by default, either end overridable."""
+    day_start, day_end = day_bounds(now, tz)
+    return (parse_instant(start, tz) if start else day_start,
+            parse_instant(end, tz) if end else day_end)

@@ -4,6 +4,7 @@ design's numbers exactly."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from schemas.topics import CLASSIFIED, DEADLETTER
@@ -40,6 +41,10 @@ def test_spec_scenario_gives_the_design_numbers(kafka, worker):
     assert card2["main_leak"] == MAIN_LEAK["leak"]
     assert card2["main_stage"] == "Выставлен счёт"
     assert card2["above_average_pct"] is not None  # day 1 is its baseline
+
+    # A period that ends before it starts is a clear 400, not a query.
+    bad = httpx.get(f"{worker.url}/cards", params={"from": "2026-11-19", "to": "2026-11-18"}, timeout=10)
+    assert bad.status_code == 400 and "after" in bad.json()["error"]
 
     # Filters: one manager's share of day 1 matches the scenario.
     manager = spec.MANAGERS[0]
