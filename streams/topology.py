@@ -9,9 +9,10 @@ PartitionsMismatch, and auto-created topics would get the broker's default.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
-from confluent_kafka import KafkaException
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from leakwatch.errors import StartupError
@@ -108,8 +109,6 @@ def pin_start_offsets(settings: Settings, timeout_s: float = 30.0) -> int:
     to while the fetcher has already moved). With an explicit offset the seek is exact.
     Committing the log start is what auto.offset.reset=earliest would do anyway.
     """
-    from confluent_kafka import Consumer, TopicPartition
-
     consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": settings.app_id,
                          "enable.auto.commit": False})
     try:
@@ -131,10 +130,6 @@ def pin_start_offsets(settings: Settings, timeout_s: float = 30.0) -> int:
 
 def _log_start(consumer, tp, timeout_s: float) -> int:
     """The partition's first offset; a topic created a moment ago may not have its leader yet."""
-    import time
-
-    from confluent_kafka import KafkaException
-
     deadline = time.monotonic() + timeout_s
     while True:
         try:
