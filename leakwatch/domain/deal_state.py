@@ -93,8 +93,8 @@ def apply_event(state: DealState | None, event: Event) -> tuple[DealState, bool]
             _apply_activity(new, event)
         case RefusalReview():
             new.review = Review(labels=event.labels(), reviewer=event.reviewer, reviewed_at=event.ts)
+    changed = new != state  # field values only; both still hold the same seen_events here
     new.seen_events = (state.seen_events + [event.event_id])[-SEEN_EVENTS_KEPT:]
-    changed = new.model_dump(exclude={"seen_events"}) != state.model_dump(exclude={"seen_events"})
     if changed:
         new.revision = state.revision + 1
     return new, changed
