@@ -32,7 +32,7 @@ bench: install
 
 # The Grafana board and alert rules, regenerated from the cards' SQL (leakwatch/cards/queries.py).
 dashboard: install
-	$(PY) grafana/build_dashboard.py
+	$(PY) -m leakwatch.cli grafana build
 
 kafka-up:
 	deploy/local/kafka.sh start

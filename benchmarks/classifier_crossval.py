@@ -15,7 +15,7 @@ from leakwatch.classifier.embedded import judge
 from leakwatch.classifier.embedding_model import EmbeddingModel, Tuning, encode_readings
 from leakwatch.classifier.eval_report import print_report
 from leakwatch.classifier.evaluation import Report, evaluate
-from leakwatch.classifier.contract import EngineInfo
+from schemas.conversation import EngineInfo
 from leakwatch.classifier.features import read
 from leakwatch.classifier.labelled import BANK_PATH, load_labelled
 

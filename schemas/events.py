@@ -11,8 +11,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from leakwatch.classifier.contract import EngineInfo, Labels
-from leakwatch.domain.labels import Kind, Leak, Reason
+from schemas.conversation import EngineInfo, Labels
+from schemas.labels import Kind, Leak, Reason
 
 Id = Field(min_length=1, max_length=200)
 

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from leakwatch.cards.snapshot import Cards
-from leakwatch.domain.labels import Leak, Reason
+from schemas.labels import Leak, Reason
 from leakwatch.domain.money import format_rub as rub
 
 BAR_WIDTH = 36

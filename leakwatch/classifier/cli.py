@@ -15,7 +15,7 @@ import os
 import sys
 from typing import TextIO
 
-from leakwatch.classifier.contract import ClassificationResult, ConversationInput
+from schemas.conversation import ClassificationResult, ConversationInput
 from leakwatch.classifier.engines import ENGINE_NAMES, engine_from_settings
 from leakwatch.classifier.labelled import InputError, parse_lines
 

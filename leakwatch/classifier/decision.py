@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from leakwatch.classifier.contract import Labels
+from schemas.conversation import Labels
 from leakwatch.classifier.embedding_model import NO_LEAK
 from leakwatch.classifier.facts import SLOW_RESPONSE, quote
 from leakwatch.classifier.features import Reading
-from leakwatch.domain.labels import Kind, Leak, Reason
+from schemas.labels import Kind, Leak, Reason
 
 FACT_CONFIDENCE = 0.9  # a leak read off the CRM timeline is a fact, not a guess
 RULE_CONFIDENCE = 0.9

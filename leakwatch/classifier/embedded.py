@@ -18,17 +18,14 @@ import hashlib
 import threading
 from pathlib import Path
 
-from leakwatch.classifier.contract import (
-    ClassificationResult,
-    ConversationInput,
-    RefusalClassifier,
-    reason_mismatch,
-)
+from schemas.conversation import ClassificationResult, ConversationInput
+from leakwatch.domain.refusals import reason_mismatch
+from leakwatch.classifier.contract import RefusalClassifier
 from leakwatch.classifier.decision import Verdict, decide
 from leakwatch.classifier.embedding_model import Encoded, EmbeddingModel, Tuning, encode_readings
 from leakwatch.classifier.features import Reading, read
 from leakwatch.classifier.labelled import BANK_PATH, load_labelled
-from leakwatch.domain.labels import Reason
+from schemas.labels import Reason
 
 ENGINE_VERSION = "1.0"
 

@@ -12,7 +12,7 @@ from leakwatch.classifier import encoder
 from leakwatch.classifier.features import Reading, fact_vector
 from leakwatch.classifier.labelled import Labelled
 from leakwatch.classifier.linear_model import SoftmaxRegression
-from leakwatch.domain.labels import Leak, Reason
+from schemas.labels import Leak, Reason
 
 NO_LEAK = "none"
 HEAD_CLASSES: dict[str, tuple[str, ...]] = {

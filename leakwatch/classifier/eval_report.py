@@ -7,7 +7,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from leakwatch.classifier.contract import EngineInfo
+from schemas.conversation import EngineInfo
 from leakwatch.classifier.evaluation import Report, confusion_rows
 
 # Product targets on the unseen dev set (issue #3).

@@ -14,8 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from leakwatch.classifier.contract import Labels
-from leakwatch.domain.labels import Kind, Reason
+from schemas.conversation import Labels
+from schemas.labels import Kind, Reason
 
 NONE = "—"  # how a missing label shows in the confusion table
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leakwatch.classifier.contract import ConversationInput
+from schemas.conversation import ConversationInput
 from leakwatch.classifier.facts import quote
 
 MAX_CHARS = 200

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Sequence
 
 from leakwatch.classifier import lexicon as lx
-from leakwatch.classifier.contract import Message
+from schemas.conversation import Message
 from leakwatch.classifier.promises import Promise, find_promises
 from leakwatch.classifier.system_events import EventKind
 from leakwatch.classifier.timeline import Entry, analyse, clock_start, next_entry, quote, working_time

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from leakwatch.classifier import lexicon as lx
-from leakwatch.classifier.contract import ConversationInput, Message
+from schemas.conversation import ConversationInput, Message
 from leakwatch.classifier.facts import SLOW_RESPONSE, ConversationFacts, derive_facts
 from leakwatch.classifier.injection import strip_injections
 from leakwatch.classifier.morphology import lemmas

@@ -11,7 +11,7 @@ from typing import Iterable, Iterator
 
 from pydantic import ValidationError
 
-from leakwatch.classifier.contract import ConversationInput, Labels
+from schemas.conversation import ConversationInput, Labels
 
 BANK_PATH = Path(__file__).with_name("bank") / "examples.jsonl"
 

@@ -8,7 +8,7 @@ import json
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from leakwatch.classifier.contract import Labels
+from schemas.conversation import Labels
 
 
 class InvalidAnswer(ValueError):

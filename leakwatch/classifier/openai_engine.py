@@ -22,12 +22,9 @@ import random
 import openai
 
 from leakwatch.classifier.answer_cache import LRUCache, conversation_key
-from leakwatch.classifier.contract import (
-    ClassificationResult,
-    ConversationInput,
-    RefusalClassifier,
-    reason_mismatch,
-)
+from schemas.conversation import ClassificationResult, ConversationInput
+from leakwatch.domain.refusals import reason_mismatch
+from leakwatch.classifier.contract import RefusalClassifier
 from leakwatch.classifier.evidence import is_quote, last_client_words
 from leakwatch.classifier.facts import derive_facts
 from leakwatch.classifier.llm_answer import InvalidAnswer, LLMAnswer, parse_json, validate

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from leakwatch.classifier.contract import ConversationInput
+from schemas.conversation import ConversationInput
 from leakwatch.classifier.facts import ConversationFacts
-from leakwatch.domain.labels import Kind, Leak, Reason
+from schemas.labels import Kind, Leak, Reason
 
 PROMPT_VERSION = "p1"
 OPEN, CLOSE = "<conversation_json>", "</conversation_json>"

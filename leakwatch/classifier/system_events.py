@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from leakwatch.classifier.contract import Message
+from schemas.conversation import Message
 
 
 class EventKind(StrEnum):

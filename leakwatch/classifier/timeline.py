@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Callable, Sequence
 
-from leakwatch.classifier.contract import Message
+from schemas.conversation import Message
 from leakwatch.classifier.morphology import Token, tokens
 from leakwatch.classifier.system_events import (
     CLIENT_INBOUND_KINDS,

@@ -13,21 +13,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from leakwatch.classifier.contract import Labels
-from leakwatch.domain.labels import Reason
+from schemas.conversation import Labels, Message
+from schemas.labels import Reason
 from schemas.events import ActivityEvent, CallEvent, DealEvent, RefusalReview
 
 # How many event ids a deal remembers for de-duplication; deals have far fewer events.
 SEEN_EVENTS_KEPT = 500
 UNKNOWN = "—"
-
-
-class TimelineEntry(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    ts: datetime
-    speaker: Literal["manager", "client", "system"]
-    text: str
 
 
 class Review(BaseModel):
@@ -56,7 +48,7 @@ class DealState(BaseModel):
     calls: int = 0
     # Keyed by a stable source id (event id, call id + turn) so a transcript that arrives
     # after its call replaces the placeholder instead of adding to it.
-    timeline: dict[str, TimelineEntry] = Field(default_factory=dict)
+    timeline: dict[str, Message] = Field(default_factory=dict)
     review: Review | None = None
     revision: int = 0  # bumps on every change; the version of the refusal record
     seen_events: list[str] = Field(default_factory=list)
@@ -70,7 +62,7 @@ class DealState(BaseModel):
     def is_refusal(self) -> bool:
         return self.status == "lost" and self.is_target
 
-    def messages(self) -> list[TimelineEntry]:
+    def messages(self) -> list[Message]:
         return sorted(self.timeline.values(), key=lambda e: e.ts)
 
 
@@ -101,7 +93,7 @@ def apply_event(state: DealState | None, event: Event) -> tuple[DealState, bool]
 
 
 def _note(state: DealState, key: str, ts: datetime, text: str, speaker: str = "system") -> None:
-    state.timeline[key] = TimelineEntry(ts=ts, speaker=speaker, text=text)
+    state.timeline[key] = Message(ts=ts, speaker=speaker, text=text)
 
 
 def _apply_deal(state: DealState, e: DealEvent) -> None:

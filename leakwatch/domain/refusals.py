@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from leakwatch.classifier.contract import (
-    ClassificationResult, ConversationInput, EngineInfo, Labels, Message, reason_mismatch,
-)
+from schemas.conversation import ClassificationResult, ConversationInput, EngineInfo, Labels
 from leakwatch.domain.deal_state import UNKNOWN, DealState
 from leakwatch.domain.money import case_money
 from schemas.events import ClassifiedRefusal
+from schemas.labels import Reason
 
 REVIEW_ENGINE = EngineInfo(name="review", version="1")
 CRM_ENGINE = EngineInfo(name="crm", version="1")
 
 
 def classifier_input(state: DealState) -> ConversationInput:
-    messages = [Message(ts=e.ts, speaker=e.speaker, text=e.text) for e in state.messages()]
+    messages = state.messages()
     has_call = state.calls > 0
     has_chat = any(not key.startswith("call:") and e.speaker != "system"
                    for key, e in state.timeline.items())
@@ -87,3 +86,10 @@ def refusal_record(state: DealState, ai: ClassificationResult | None, *,
         reviewer=reviewer,
         reason_mismatch=reason_mismatch(state.manager_reason, labels.reason),
     )
+
+
+def reason_mismatch(manager_reason: Reason | None, reason: Reason | None) -> bool | None:
+    """True when the manager's stated reason differs from the true one; None when either is missing."""
+    if manager_reason is None or reason is None:
+        return None
+    return manager_reason != reason

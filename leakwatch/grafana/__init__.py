@@ -1,5 +1,5 @@
 """Grafana artefacts built from the cards' SQL (leakwatch/cards/queries.py): the
-«Где теряются деньги» dashboard and the alert rules. `grafana/build_dashboard.py` writes
+«Где теряются деньги» dashboard and the alert rules. `leakwatch grafana build` writes
 them for file provisioning; `leakwatch grafana push` sends them to a running Grafana.
 
 The names below are shared by the provisioning files under grafana/provisioning/, the

@@ -4,7 +4,7 @@ Each rule: A = the ClickHouse query over a relative window (one numeric column),
 B = reduce A to its last value, C = threshold on B (the rule's condition). The thresholds
 are the only knobs; they are written into the rules (Grafana does not interpolate
 environment variables inside a rule's queries, precisely so `$__timeFilter` survives),
-so change them with `grafana/build_dashboard.py --leak-factor …` or
+so change them with `leakwatch grafana build --leak-factor …` or
 `leakwatch grafana push --leak-factor …`.
 
 `provisioning_file` is the file-provisioning shape (grafana/provisioning/alerting/);
@@ -27,6 +27,14 @@ LABELS = {"team": "leakwatch"}  # the notification policy routes on it; no "$" (
 class Thresholds:
     leak_factor: float = 1.5  # the last 24 h leak above factor × the average day fires
     burst_per_hour: int = 10  # more salvageable refusals than this in the last hour fires
+
+
+def add_threshold_arguments(parser) -> None:
+    defaults = Thresholds()
+    parser.add_argument("--leak-factor", type=float, default=defaults.leak_factor,
+                        help="alert when the last 24 h leak exceeds this × the average day (default %(default)s)")
+    parser.add_argument("--burst-per-hour", type=int, default=defaults.burst_per_hour,
+                        help="alert when more salvageable refusals were lost in an hour (default %(default)s)")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from leakwatch.domain.labels import Reason
+from schemas.labels import Reason
 
 # amoCRM's system statuses, the same ids in every account and pipeline.
 AMO_WON, AMO_LOST = "142", "143"

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from leakwatch.classifier.contract import Labels
+from schemas.conversation import Labels
 from schemas import topics
 from schemas.events import ActivityEvent, CallEvent, DealEvent, TranscriptTurn
 

@@ -18,8 +18,8 @@ from itertools import cycle
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from leakwatch.classifier.contract import Labels
-from leakwatch.domain.labels import Kind, Leak, Reason
+from schemas.conversation import Labels
+from schemas.labels import Kind, Leak, Reason
 from schemas import topics
 from schemas.events import CallEvent, DealEvent, RefusalReview, TranscriptTurn
 from services.simulator.scripts import DealPlan, closest_script, deal_events, load_scripts

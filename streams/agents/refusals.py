@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 
-from leakwatch.classifier.contract import ClassificationResult
+from schemas.conversation import ClassificationResult
 from leakwatch.domain.deal_state import DealState
 from leakwatch.domain.money import average_check
 from leakwatch.domain.refusals import classifier_input, refusal_record, retraction_record

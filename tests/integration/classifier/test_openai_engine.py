@@ -14,7 +14,7 @@ from leakwatch.classifier.embedded import EmbeddedClassifier
 from leakwatch.classifier.fake_llm_server import FakeLLMServer, Reply, error_body
 from leakwatch.classifier.openai_engine import OpenAIClassifier, OutputMode
 from leakwatch.classifier.prompt import CLOSE, OPEN
-from leakwatch.domain.labels import Kind, Leak, Reason
+from schemas.labels import Kind, Leak, Reason
 
 from tests.unit.classifier.builders import conversation
 

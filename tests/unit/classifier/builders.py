@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from leakwatch.classifier.contract import ConversationInput, Message
+from schemas.conversation import ConversationInput, Message
 
 MSK = timezone(timedelta(hours=3))
 

@@ -9,7 +9,7 @@ import pytest
 
 from leakwatch.classifier.embedded import EmbeddedClassifier
 from leakwatch.classifier.evidence import is_quote
-from leakwatch.domain.labels import Kind, Leak
+from schemas.labels import Kind, Leak
 
 from tests.unit.classifier.builders import conversation
 

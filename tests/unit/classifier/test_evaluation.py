@@ -2,9 +2,9 @@ import math
 
 import pytest
 
-from leakwatch.classifier.contract import Labels
+from schemas.conversation import Labels
 from leakwatch.classifier.evaluation import NONE, confusion_rows, evaluate, f1_per_class
-from leakwatch.domain.labels import Kind, Leak, Reason
+from schemas.labels import Kind, Leak, Reason
 
 NON_TARGET = Labels(target=False)
 REAL_EXPENSIVE = Labels(target=True, reason=Reason.EXPENSIVE, kind=Kind.REAL)

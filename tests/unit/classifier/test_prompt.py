@@ -2,7 +2,7 @@ import json
 
 from leakwatch.classifier.facts import derive_facts
 from leakwatch.classifier.prompt import ANSWER_SCHEMA, CLOSE, OPEN, SYSTEM_PROMPT, messages_for
-from leakwatch.domain.labels import Kind, Leak, Reason
+from schemas.labels import Kind, Leak, Reason
 
 from tests.unit.classifier.builders import conversation
 

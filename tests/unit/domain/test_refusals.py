@@ -2,7 +2,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from leakwatch.classifier.contract import ClassificationResult, EngineInfo
+from schemas.conversation import ClassificationResult, EngineInfo
 from leakwatch.domain.money import average_check, case_money
 from leakwatch.domain.refusals import classifier_input, refusal_record, retraction_record
 from tests.unit.domain.test_deal_state import T0, deal, fold

@@ -1,4 +1,4 @@
-"""The dashboard and alert rules in the repository are what grafana/build_dashboard.py
+"""The dashboard and alert rules in the repository are what `leakwatch grafana build`
 makes from leakwatch/cards/queries.py now: edit the SQL, then rebuild."""
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from leakwatch.settings import REPO_ROOT
 @pytest.mark.parametrize("path", sorted(generated()), ids=lambda p: p.name)
 def test_no_drift(path):
     assert path.read_text(encoding="utf-8") == generated()[path], (
-        f"{path.relative_to(REPO_ROOT)} is stale: run `python grafana/build_dashboard.py`")
+        f"{path.relative_to(REPO_ROOT)} is stale: run `leakwatch grafana build`")
 
 
 def test_the_script_checks_drift():
-    check = subprocess.run([sys.executable, "grafana/build_dashboard.py", "--check"], cwd=REPO_ROOT,
+    check = subprocess.run([sys.executable, "-m", "leakwatch.cli", "grafana", "build", "--check"], cwd=REPO_ROOT,
                            capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, check.stderr
 

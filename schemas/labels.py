@@ -30,10 +30,3 @@ class Leak(StrEnum):
     OBJECTION = "Не отработали возражение"
     NO_MATERIALS = "Не отправили материалы после звонка"
     LATE_CALLBACK = "Не связались вовремя"
-
-
-# How the boards say a kind, by label language (a setting).
-KIND_LABELS = {
-    "ru": {Kind.SALVAGEABLE: "спасаемый", Kind.REAL: "реальный"},
-    "en": {Kind.SALVAGEABLE: "salvageable", Kind.REAL: "real"},
-}

@@ -19,13 +19,11 @@ from grafana_client import GrafanaApi
 from grafana_client.client import GrafanaClientError
 
 from leakwatch.grafana import CLICKHOUSE_TYPE, CLICKHOUSE_UID, FOLDER_TITLE
-from leakwatch.grafana.alerts import Thresholds, api_rules
+from leakwatch.grafana.alerts import Thresholds, add_threshold_arguments, api_rules
 from leakwatch.grafana.dashboard import build_dashboard
 
 
-def register(sub) -> None:
-    grafana = sub.add_parser("grafana", help="Grafana: install or update the board and alert rules")
-    actions = grafana.add_subparsers(dest="grafana_command", required=True)
+def add_parser(actions) -> None:
     push = actions.add_parser("push", help="create or update the folder, the dashboard and the alert rules",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     push.add_argument("--url", required=True, help="Grafana's base URL, e.g. https://grafana.example.com")
@@ -34,11 +32,7 @@ def register(sub) -> None:
     push.add_argument("--datasource-uid",
                       help="uid of the ClickHouse data source to query (default: the only one, "
                            f"or the one with uid {CLICKHOUSE_UID})")
-    defaults = Thresholds()
-    push.add_argument("--leak-factor", type=float, default=defaults.leak_factor,
-                      help="alert when the last 24 h leak exceeds this × the average day (default %(default)s)")
-    push.add_argument("--burst-per-hour", type=int, default=defaults.burst_per_hour,
-                      help="alert when more salvageable refusals were lost in an hour (default %(default)s)")
+    add_threshold_arguments(push)
     push.set_defaults(func=run)
 
 
