@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "simulate": "services.simulator.cli",
     "ingest": "services.ingest.cli",
     "notifier": "services.notifier.cli",
+    "sink": "services.sink.cli",
     "demo": "services.demo",
 }
 

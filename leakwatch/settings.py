@@ -63,7 +63,22 @@ class Settings(BaseSettings):
     average_check_rub: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
     default_average_check_rub: int = Field(40000, gt=0)
     classifier_engine: Literal["embedded", "openai"] = "embedded"
+    # Three deadlines, from the inside out: one HTTP request to the LLM; one item with all
+    # its retries (then the embedded engine answers it, marked `fallback_from`); one batch
+    # of the refusal agent (then the batch is retried with backoff, never acked undone).
     classifier_timeout_s: float = Field(60.0, gt=0)
+    classifier_item_deadline_s: float = Field(120.0, gt=0)
+    classifier_batch_deadline_s: float = Field(600.0, gt=0)
+    # A refusal request that still fails after this many attempts goes to the dead-letter
+    # topic with the reason; each retry waits longer (doubling from refusal_retry_backoff_s).
+    refusal_max_attempts: int = Field(5, ge=1, le=100)
+    refusal_retry_backoff_s: float = Field(1.0, gt=0, le=60)
+    refusal_retry_backoff_max_s: float = Field(30.0, gt=0, le=600)
+    # Deal state kept bounded: at most this many timeline messages per deal; texts of a
+    # classified closed deal are dropped after the grace period; a deal closed longer than
+    # the retention is evicted from the table.
+    deal_timeline_cap: int = Field(200, ge=10, le=100000)
+    deal_retention_days: float = Field(90.0, gt=0)
     openai_base_url: str | None = None
     openai_model: str | None = None
     openai_api_key: SecretStr | None = None
@@ -84,6 +99,18 @@ class Settings(BaseSettings):
     worker_data_dir: Path = REPO_ROOT / ".local" / "faust"
     broker_session_timeout_s: float = Field(30.0, gt=0)
     broker_heartbeat_interval_s: float = Field(3.0, gt=0)
+    # aiokafka's max.poll.interval: a consumer that does not poll for this long leaves the group.
+    broker_max_poll_interval_s: float = Field(300.0, gt=0)
+    # Start-up against a fresh or restarting broker: retry coordinator/metadata errors this long.
+    startup_deadline_s: float = Field(60.0, gt=0)
+
+    # The sink (`leakwatch sink`): refusals.classified and won deals -> ClickHouse; it owns
+    # embedded chdb and serves the boards' reads. The worker asks it for won deals' means.
+    sink_web_host: str = "127.0.0.1"
+    sink_web_port: int = Field(6067, ge=1, le=65535)
+    sink_url: str = "http://127.0.0.1:6067"
+    sink_retry_backoff_s: float = Field(1.0, gt=0, le=60)
+    sink_retry_backoff_max_s: float = Field(30.0, gt=0, le=600)
 
     @field_validator("average_check_rub", mode="before")
     @classmethod
@@ -127,6 +154,8 @@ class Settings(BaseSettings):
             if missing:
                 names = ", ".join(f"LEAKWATCH_{m.upper()}" for m in missing)
                 raise ValueError(f"LEAKWATCH_CLASSIFIER_ENGINE=openai needs {names}")
+        if self.classifier_item_deadline_s > self.classifier_batch_deadline_s:
+            raise ValueError("LEAKWATCH_CLASSIFIER_ITEM_DEADLINE_S must not exceed LEAKWATCH_CLASSIFIER_BATCH_DEADLINE_S")
         if self.broker_heartbeat_interval_s >= self.broker_session_timeout_s:
             raise ValueError("LEAKWATCH_BROKER_HEARTBEAT_INTERVAL_S must be below the session timeout")
         return self

@@ -133,6 +133,9 @@ class ClassifiedRefusal(BaseModel):
     confidence: float = Field(ge=0, le=1)
     evidence: str
     engine: EngineInfo
+    # The engine that was asked first and failed for this item, when `engine` is its
+    # fallback (the LLM timed out or answered garbage, and the embedded engine answered).
+    fallback_from: str | None = None
     # ai: the classifier; review: a QA lead's verdict (wins over the AI);
     # crm: a retraction because the CRM reopened the deal or marked it spam/duplicate.
     source: Literal["ai", "review", "crm"]

@@ -1,5 +1,6 @@
-"""Build the Faust app: topics, the deal-state table and the agents, wired to one store
-and one classifier. `create_app` is called once per worker process."""
+"""Build the Faust app: topics, the deal-state table and the agents, wired to one
+classifier. `create_app` is called once per worker process. The worker writes Kafka only;
+ClickHouse is fed from `refusals.classified` by the sink (services/sink)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from leakwatch.classifier.contract import RefusalClassifier
 from leakwatch.settings import Settings
 from leakwatch.store.clickhouse import ClickHouseStore
 from schemas import topics as public
+from streams.health import WorkerHealth
+from streams.recovery import SeekBeforeResumeTableManager
 from streams.topology import DEAL_STATE_TABLE, REFUSAL_REQUESTS, WON_DEALS
 
 log = logging.getLogger(__name__)
@@ -23,7 +26,7 @@ class Context:
 
     app: faust.App
     settings: Settings
-    store: ClickHouseStore
+    won_store: ClickHouseStore | None  # a ClickHouse server to read won deals from; else the sink
     classifier: RefusalClassifier
     inputs: faust.TopicT
     deadletter: faust.TopicT
@@ -32,6 +35,7 @@ class Context:
     won: faust.TopicT
     spikes: faust.TopicT
     deal_state: faust.Table
+    health: WorkerHealth
 
 
 def faust_app(settings: Settings) -> faust.App:
@@ -48,6 +52,9 @@ def faust_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         broker_session_timeout=settings.broker_session_timeout_s,
         broker_heartbeat_interval=settings.broker_heartbeat_interval_s,
+        broker_max_poll_interval=settings.broker_max_poll_interval_s,
+        # Faust's recovery, with the stream partitions resumed only after the seek (faust#596).
+        TableManager=SeekBeforeResumeTableManager,
         web_enabled=True,
         web_bind=settings.worker_web_host,
         web_host=settings.worker_web_host,
@@ -58,12 +65,12 @@ def faust_app(settings: Settings) -> faust.App:
     )
 
 
-def create_app(settings: Settings, store: ClickHouseStore, classifier: RefusalClassifier) -> faust.App:
+def create_app(settings: Settings, classifier: RefusalClassifier, won_store: ClickHouseStore | None = None) -> faust.App:
     app = faust_app(settings)
     raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
     t = settings.topic
     ctx = Context(
-        app=app, settings=settings, store=store, classifier=classifier,
+        app=app, settings=settings, won_store=won_store, classifier=classifier, health=WorkerHealth(),
         inputs=app.topic(*(t(spec.name) for spec in public.INPUTS), **raw),
         deadletter=app.topic(t(public.DEADLETTER.name), **raw),
         classified=app.topic(t(public.CLASSIFIED.name), **raw),
@@ -77,9 +84,9 @@ def create_app(settings: Settings, store: ClickHouseStore, classifier: RefusalCl
                              # recovery, which a plain dict lacks, and recovery then hangs.
                              schema=faust.Schema(key_serializer="json", value_serializer="json")),
     )
-    from streams.agents import enrich, leak_spikes, refusals, watchdog, won_deals
+    from streams.agents import enrich, refusals, watchdog
     from streams import web
 
-    for module in (enrich, refusals, won_deals, leak_spikes, watchdog, web):
+    for module in (enrich, refusals, watchdog, web):
         module.register(ctx)
     return app

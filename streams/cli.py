@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 
 def register(sub) -> None:
     worker = sub.add_parser("worker", help="run the stream worker (Faust)")
@@ -26,37 +20,8 @@ def create_topics(args) -> int:
     return 0
 
 
-CHILD_ENV = "LEAKWATCH_WORKER_CHILD"
-
-
 def run_worker(args) -> int:
-    """Supervise: the Faust worker runs in a child process that is restarted when its
-    commit watchdog asks for it (exit 75, see streams/watchdog.py); any other exit ends it."""
-    if os.environ.get(CHILD_ENV):
-        return serve_worker(args)
-    from streams.watchdog import EXIT_RESTART
-
-    backoff = 1.0
-    while True:
-        child = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "worker", "--loglevel", args.loglevel],
-                                 env={**os.environ, CHILD_ENV: "1"}, preexec_fn=_die_with_parent)
-        forward = lambda signum, _frame: child.send_signal(signum)  # noqa: E731
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, forward)
-        code = child.wait()
-        if code != EXIT_RESTART:
-            return code
-        print(f"leakwatch: worker asked for a restart; restarting in {backoff:.0f}s", file=sys.stderr)
-        time.sleep(backoff)
-        backoff = min(backoff * 2, 30.0)
-
-
-def _die_with_parent() -> None:
-    """Linux: the child gets SIGKILL when the supervisor dies, so a killed supervisor never
-    leaves a worker holding the ClickHouse data path."""
-    import ctypes
-
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    return serve_worker(args)
 
 
 def serve_worker(args) -> int:
@@ -72,14 +37,16 @@ def serve_worker(args) -> int:
 
     settings = load_settings()
     configure_logging(args.loglevel)
-    ensure_topics(settings)
-    pin_start_offsets(settings)
-    store = ClickHouseStore.open(settings)
+    ensure_topics(settings, timeout_s=settings.startup_deadline_s)
+    pin_start_offsets(settings, timeout_s=settings.startup_deadline_s)
+    # The worker writes Kafka only; it reads won deals from a ClickHouse server when there
+    # is one (many clients may), else from the sink, which owns the embedded chdb.
+    won_store = ClickHouseStore.open(settings) if settings.clickhouse_url else None
     classifier = engine_from_settings(settings)
     # Train the embedded engine (or the openai engine's fallback) before consuming, so the
     # first refusals do not wait for it and a broken bank stops the worker at start.
     classifier.warm_up()
-    app = create_app(settings, store, classifier)
+    app = create_app(settings, classifier, won_store)
     worker = Worker(app, loglevel=args.loglevel, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()  # returns on SIGTERM/SIGINT after a clean stop
     return 0

@@ -13,10 +13,10 @@ CLASSIFY_SECONDS = Histogram("leakwatch_classification_seconds", "Classifier cal
 CLASSIFIER_FALLBACKS = Counter("leakwatch_classifier_fallbacks_total",
                                "Results answered by a fallback engine", ["from_engine"])
 CLASSIFIER_ERRORS = Counter("leakwatch_classifier_errors_total", "Classifier batch failures", ["engine"])
-CH_INSERT_BATCHES = Counter("leakwatch_clickhouse_insert_batches_total", "ClickHouse insert batches", ["table"])
-CH_INSERT_ROWS = Counter("leakwatch_clickhouse_insert_rows_total", "ClickHouse rows inserted", ["table"])
-CH_INSERT_SECONDS = Histogram("leakwatch_clickhouse_insert_seconds", "ClickHouse insert latency", ["table"])
 CONSUMER_LAG = Gauge("leakwatch_consumer_lag", "Messages behind the partition end", ["topic", "partition"])
-LEAK_TODAY_RUB = Gauge("leakwatch_leak_today_rub", "Leak of the current day (salvageable money)")
-SALVAGEABLE_TODAY = Gauge("leakwatch_salvageable_today", "Salvageable refusals of the current day")
-TARGET_REFUSALS_TODAY = Gauge("leakwatch_target_refusals_today", "Target refusals of the current day")
+REFUSAL_RETRIES = Counter("leakwatch_refusal_retries_total", "Refusal requests retried after a failed attempt")
+REFUSALS_DEAD_LETTERED = Counter("leakwatch_refusals_dead_lettered_total",
+                                 "Refusal requests dead-lettered after the last failed attempt")
+REFUSALS_PENDING = Gauge("leakwatch_refusals_pending", "Refusal requests waiting for their due time or a retry")
+COMMIT_STALLS = Gauge("leakwatch_commit_stalled_partitions",
+                      "Partitions whose committed offset has not moved while work was pending (alarm)")

@@ -63,15 +63,39 @@ class TopicMismatch(StartupError):
     pass
 
 
-def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
-    """Create missing topics; fail loudly when an existing one has the wrong partition count."""
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    wanted = all_topics(settings)
-    try:
-        existing = admin.list_topics(timeout=timeout_s).topics
-    except KafkaException as exc:
-        raise StartupError(f"Kafka at {settings.kafka_bootstrap} is not reachable: {exc}") from None
-    missing = [t for t in wanted if t.name not in existing]
+# Errors a fresh or restarting broker answers for a while: retried until the deadline.
+RETRIABLE = {"NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE", "COORDINATOR_LOAD_IN_PROGRESS",
+             "LEADER_NOT_AVAILABLE", "NOT_LEADER_FOR_PARTITION", "NOT_LEADER_OR_FOLLOWER",
+             "UNKNOWN_TOPIC_OR_PART", "_TRANSPORT", "_TIMED_OUT", "_ALL_BROKERS_DOWN", "_WAIT_COORD",
+             "REQUEST_TIMED_OUT", "BROKER_NOT_AVAILABLE", "_UNKNOWN_PARTITION", "_UNKNOWN_TOPIC"}
+
+
+def is_retriable(exc: BaseException) -> bool:
+    err = exc.args[0] if isinstance(exc, KafkaException) and exc.args else None
+    if err is not None and hasattr(err, "name"):
+        return err.name() in RETRIABLE or bool(getattr(err, "retriable", lambda: False)())
+    return any(name in str(exc) for name in RETRIABLE)
+
+
+def with_retries(what: str, attempt, deadline_s: float, *, pause_s: float = 0.5):
+    """`attempt()` until it succeeds, retrying broker errors that pass by themselves
+    (coordinator moving, metadata not propagated yet) until `deadline_s`."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            return attempt()
+        except (KafkaException, TopicNotReady) as exc:
+            if not (isinstance(exc, TopicNotReady) or is_retriable(exc)) or time.monotonic() > deadline:
+                raise
+            log.info("%s: %s; retrying", what, exc)
+            time.sleep(pause_s)
+
+
+class TopicNotReady(Exception):
+    """Created a moment ago; its metadata has not reached the broker we asked yet."""
+
+
+def _check_partitions(existing: dict, wanted: list[KafkaTopic]) -> None:
     for topic in wanted:
         if topic.name in existing:
             have = len(existing[topic.name].partitions)
@@ -79,6 +103,22 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
                 raise TopicMismatch(
                     f"topic {topic.name} has {have} partitions, LEAKWATCH_TOPIC_PARTITIONS wants "
                     f"{topic.partitions}; Faust tables need them equal (recreate or change the setting)")
+
+
+def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
+    """Create missing topics; fail loudly when an existing one has the wrong partition count.
+
+    A topic another process created meanwhile (TOPIC_ALREADY_EXISTS; three services of the
+    compose stack create topics) is read again and checked like the others."""
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    wanted = all_topics(settings)
+    try:
+        existing = admin.list_topics(timeout=timeout_s).topics
+    except KafkaException as exc:
+        raise StartupError(f"Kafka at {settings.kafka_bootstrap} is not reachable: {exc}") from None
+    _check_partitions(existing, wanted)
+    missing = [t for t in wanted if t.name not in existing]
+    raced: list[str] = []
     if missing:
         futures = admin.create_topics([
             NewTopic(t.name, num_partitions=t.partitions,
@@ -87,11 +127,21 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
         for name, future in futures.items():
             try:
                 future.result()
-            except Exception as exc:  # a concurrent creator is fine
+                log.info("created topic %s", name)
+            except KafkaException as exc:
                 if "TOPIC_ALREADY_EXISTS" not in str(exc):
                     raise
-            log.info("created topic %s", name)
-    return [t.name for t in missing]
+                raced.append(name)
+    if raced:
+        def reread() -> None:
+            topics = admin.list_topics(timeout=timeout_s).topics
+            absent = [n for n in raced if n not in topics]
+            if absent:
+                raise TopicNotReady(", ".join(absent))
+            _check_partitions(topics, [t for t in wanted if t.name in raced])
+
+        with_retries("re-reading topics created concurrently", reread, timeout_s)
+    return [t.name for t in missing if t.name not in raced]
 
 
 def consumed_topics(settings: Settings) -> list[str]:
@@ -103,38 +153,33 @@ def consumed_topics(settings: Settings) -> list[str]:
 def pin_start_offsets(settings: Settings, timeout_s: float = 30.0) -> int:
     """Commit the log start offset for every consumed partition that has no committed offset.
 
-    Measured here: when a worker restarts and a partition has no committed offset yet
-    (e.g. the first review arrived after the last commit), Faust 0.15 sometimes never
-    delivers that partition after recovery (its seek-to-committed finds nothing to seek
-    to while the fetcher has already moved). With an explicit offset the seek is exact.
-    Committing the log start is what auto.offset.reset=earliest would do anyway.
+    With an explicit offset, Faust's seek-to-committed after recovery is exact (with none,
+    its seek has nothing to seek to). Committing the log start is what
+    auto.offset.reset=earliest would do anyway. A fresh broker answers NOT_COORDINATOR or
+    COORDINATOR_LOAD_IN_PROGRESS for a while: retried until `timeout_s`.
     """
     consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": settings.app_id,
                          "enable.auto.commit": False})
     try:
-        meta = consumer.list_topics(timeout=timeout_s).topics
-        tps = [TopicPartition(name, p) for name in consumed_topics(settings) for p in meta[name].partitions]
-        missing = [tp for tp in consumer.committed(tps, timeout=timeout_s) if tp.offset < 0]
-        for tp in missing:
-            tp.offset = _log_start(consumer, tp, timeout_s)
-        if missing:
-            try:
+        def pin() -> int:
+            meta = consumer.list_topics(timeout=timeout_s).topics
+            tps = [TopicPartition(name, p) for name in consumed_topics(settings) for p in meta[name].partitions]
+            missing = [tp for tp in consumer.committed(tps, timeout=timeout_s) if tp.offset < 0]
+            for tp in missing:
+                tp.offset = consumer.get_watermark_offsets(tp, timeout=timeout_s)[0]
+            if missing:
                 consumer.commit(offsets=missing, asynchronous=False)
-            except Exception as exc:  # another live worker owns the group: its own commits count
-                log.warning("could not pin start offsets (%s); continuing", exc)
-                return 0
-        return len(missing)
+            return len(missing)
+
+        try:
+            return with_retries("pinning start offsets", pin, timeout_s)
+        except KafkaException as exc:
+            if is_retriable(exc):
+                raise StartupError(f"Kafka's group coordinator did not answer within {timeout_s:.0f}s "
+                                   f"(LEAKWATCH_STARTUP_DEADLINE_S): {exc}") from None
+            # e.g. REBALANCE_IN_PROGRESS / UNKNOWN_MEMBER_ID: another live worker owns the
+            # group, and its own commits count.
+            log.warning("could not pin start offsets (%s); continuing", exc)
+            return 0
     finally:
         consumer.close()
-
-
-def _log_start(consumer, tp, timeout_s: float) -> int:
-    """The partition's first offset; a topic created a moment ago may not have its leader yet."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            return consumer.get_watermark_offsets(tp, timeout=timeout_s)[0]
-        except KafkaException:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)

@@ -1,42 +1,37 @@
-"""A stalled-commit watchdog for Faust 0.15.
+"""A commit-stall alarm (no restart: the recovery race it used to paper over is fixed in
+streams/recovery.py; a restart would only rebuild the table and hide a new cause).
 
-Measured here: after a restart with a backlog, Faust sometimes stops committing a
-partition for good (its acked offsets keep a gap that no message will ever fill; see
-faust issues #596/#606), and some events behind the gap may never reach the agents. The
-committed offset is the last point known to be fully processed, so the cure is a restart:
-the worker resumes there and replays the rest, which the idempotent deal-state fold and
-the versioned refusal records make safe. The supervisor in `streams/cli.py` restarts it.
+A partition is stalled when its committed offset has not moved for `stall_after_s` while
+there is work past it: messages read beyond the committed offset, or the log's end beyond
+it. That holds under steady traffic too (reading goes on, commits do not), unlike a rule
+that waits for nothing to be in flight. Work that legitimately holds a commit (a request
+waiting out the grace period, a store retry) lasts less than `stall_after_s` when it is
+set above the grace period.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-EXIT_RESTART = 75  # "try again": the supervisor restarts the worker
-
 
 class CommitWatchdog:
-    """Flags partitions that still have uncommitted messages (committed < end of log) while
-    the read offset does not move and nothing is in flight, for `patience` checks in a row.
+    def __init__(self, stall_after_s: float):
+        self.stall_after_s = stall_after_s
+        self._since: dict[str, tuple[int | None, float]] = {}
 
-    Offsets as Faust keeps them: `committed` is the next offset to read after the last
-    commit; `read` is the last offset delivered (right after a seek it equals `committed`),
-    so only the end of the log tells an idle partition from a stuck one."""
-
-    def __init__(self, patience: int = 3):
-        self.patience = patience
-        self._strikes: dict[str, int] = {}
-        self._last_read: dict[str, int | None] = {}
-
-    def check(self, read: Mapping[str, int | None], committed: Mapping[str, int | None],
-              end: Mapping[str, int | None], unacked: int) -> list[str]:
+    def check(self, now: float, read: Mapping[str, int | None], committed: Mapping[str, int | None],
+              end: Mapping[str, int | None]) -> list[str]:
+        """`read`: the last offset delivered; `committed`: the next offset to read after the
+        last commit; `end`: the log's end. Returns the stalled partitions."""
         stalled = []
-        for tp, offset in read.items():
-            done, log_end = committed.get(tp), end.get(tp)
-            pending = log_end is not None and (done or 0) < log_end
-            still = self._last_read.get(tp, -1) == offset
-            self._last_read[tp] = offset
-            self._strikes[tp] = self._strikes.get(tp, 0) + 1 if pending and still and unacked == 0 else 0
-            if self._strikes[tp] >= self.patience:
+        for tp in set(read) | set(end):
+            done, last_read, log_end = committed.get(tp), read.get(tp), end.get(tp)
+            behind = (last_read is not None and last_read >= (done or 0)) or \
+                     (log_end is not None and log_end > (done or 0))
+            seen = self._since.get(tp)
+            if not behind or seen is None or seen[0] != done:
+                self._since[tp] = (done, now)
+                continue
+            if now - seen[1] >= self.stall_after_s:
                 stalled.append(tp)
-        return stalled
+        return sorted(stalled)

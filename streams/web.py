@@ -1,17 +1,13 @@
-"""The worker's HTTP endpoints (127.0.0.1 by default): the cards' numbers for the boards,
-Prometheus metrics, and health. The worker owns the embedded ClickHouse, so reads of the
-boards go through it."""
+"""The worker's HTTP endpoints (127.0.0.1 by default): Prometheus metrics, health and
+debugging views of the consumer. The boards' reads are the sink's (services/sink)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from leakwatch.cards.period import day_bounds, requested_period
-from leakwatch.cards.snapshot import period_sql, read_cards
 from streams import metrics
 
 log = logging.getLogger(__name__)
@@ -47,34 +43,7 @@ def publish_lags(lags: dict[tuple[str, int], int]) -> None:
 
 
 def register(ctx) -> None:
-    app, settings, store = ctx.app, ctx.settings, ctx.store
-
-    def filtered(answer):
-        """A board endpoint: period (`from`, `to`; today by default), `pipeline` and `manager`
-        from the query string, 400 on a bad one, then `answer(start, end, pipeline, manager)`
-        in a thread (ClickHouse calls block)."""
-        async def view(web, request):
-            q = request.query
-            try:
-                start, end = requested_period(q.get("from"), q.get("to"), settings.tz, datetime.now(timezone.utc))
-                if end <= start:
-                    raise ValueError("'to' must be after 'from'")
-            except ValueError as exc:
-                return web.json({"error": str(exc)}, status=400)
-            return web.json(await asyncio.to_thread(
-                answer, start, end, q.get("pipeline") or None, q.get("manager") or None))
-        return view
-
-    def cards(start, end, pipeline, manager):
-        return read_cards(store, start, end, pipeline=pipeline, manager=manager,
-                          baseline_days=settings.baseline_days).model_dump(mode="json")
-
-    def cases(start, end, pipeline, manager):
-        rows = store.query(period_sql("salvageable_cases", start, end, pipeline=pipeline, manager=manager))
-        return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in rows]
-
-    app.page("/cards")(filtered(cards))
-    app.page("/cases")(filtered(cases))
+    app = ctx.app
 
     @app.page("/metrics")
     async def prometheus(web, request):
@@ -114,22 +83,11 @@ def register(ctx) -> None:
 
     @app.page("/health")
     async def health(web, request):
-        return web.json({"status": "ok", "store": store.kind, "classifier": ctx.classifier.name})
+        """ok, or degraded with the problems (retries under way, recent dead letters, a
+        commit stall the watchdog saw). Always 200: the process is alive and working on it."""
+        return web.json({**ctx.health.report(), "classifier": ctx.classifier.name})
 
-    @app.timer(interval=10.0)
-    async def live_gauges():
-        """Today's totals as gauges, so Prometheus alerting sees the leak too."""
-        start, end = day_bounds(datetime.now(timezone.utc), settings.tz)
-        try:
-            snap = await asyncio.to_thread(read_cards, store, start, end, baseline_days=settings.baseline_days)
-        except Exception:
-            log.exception("could not refresh live gauges")
-            return
-        metrics.LEAK_TODAY_RUB.set(snap.card2.leak_rub)
-        metrics.SALVAGEABLE_TODAY.set(snap.card1.salvageable)
-        metrics.TARGET_REFUSALS_TODAY.set(snap.card1.total)
-
-    consumed = {*ctx.inputs.topics, *ctx.requests.topics, *ctx.won.topics}
+    consumed = {*ctx.inputs.topics, *ctx.requests.topics}
 
     @app.timer(interval=15.0)
     async def consumer_lag():

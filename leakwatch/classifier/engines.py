@@ -36,6 +36,7 @@ def engine_from_settings(settings) -> RefusalClassifier:
         model=settings.openai_model,
         api_key=key,
         timeout_s=settings.classifier_timeout_s,
+        item_deadline_s=settings.classifier_item_deadline_s,
         max_retries=settings.openai_max_retries,
         concurrency=settings.openai_concurrency,
     )

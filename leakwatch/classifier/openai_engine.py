@@ -94,6 +94,7 @@ class OpenAIClassifier(RefusalClassifier):
         model: str,
         api_key: str | None = None,
         timeout_s: float = 30.0,
+        item_deadline_s: float | None = None,  # one item with all its retries; then the fallback
         max_retries: int = 2,
         concurrency: int = 4,
         cache_size: int = 2048,
@@ -107,6 +108,7 @@ class OpenAIClassifier(RefusalClassifier):
         self.model = model
         self.version = f"{PROMPT_VERSION}+{model}"
         self.max_retries = max_retries
+        self.item_deadline_s = item_deadline_s
         self.backoff_s = backoff_s
         self.temperature = temperature
         self.mode = OutputMode.JSON_SCHEMA
@@ -152,7 +154,7 @@ class OpenAIClassifier(RefusalClassifier):
             cached = self._cache.get(key)
             if cached is not None:
                 return cached
-            answer = await self._ask(item.id, messages)
+            answer = await asyncio.wait_for(self._ask(item.id, messages), self.item_deadline_s)
         except Exception as exc:  # any failure of one item falls back; the batch goes on
             log.warning("openai engine: item %s failed (%s); embedded engine answers", item.id, _describe(exc))
             return None

@@ -28,7 +28,7 @@ REFUSAL_COLUMNS = (
     "deal_id", "version", "active", "status", "lost_at", "classified_at", "pipeline", "manager",
     "stage_before_loss", "amount_rub", "avg_check_rub", "money_rub", "target", "reason", "kind",
     "leak", "hot", "confidence", "evidence", "engine_name", "engine_version", "source",
-    "ai_reason", "ai_kind", "ai_leak", "reviewer", "manager_reason", "reason_mismatch",
+    "ai_reason", "ai_kind", "ai_leak", "reviewer", "manager_reason", "reason_mismatch", "fallback_from",
 )
 WON_COLUMNS = ("deal_id", "version", "won_at", "pipeline", "manager", "amount_rub")
 
@@ -47,6 +47,7 @@ def refusal_row(r: ClassifiedRefusal) -> tuple:
         ai.reason if ai else None, ai.kind if ai else None, ai.leak if ai else None,
         r.reviewer, r.manager_reason,
         None if r.reason_mismatch is None else int(r.reason_mismatch),
+        r.fallback_from,
     )
 
 
@@ -116,6 +117,14 @@ class ClickHouseStore:
             {"p": pipeline, "since": _utc(since)})
         mean = rows[0]["mean"] if rows else None
         return None if mean is None or mean != mean else float(mean)  # NaN when no rows
+
+    def won_means(self, since: datetime) -> dict[str, float]:
+        """Every pipeline's mean won amount since `since` (the worker asks the sink for these)."""
+        rows = self.query(
+            "SELECT pipeline, avg(amount_rub) AS mean FROM won_deals FINAL "
+            "WHERE won_at >= {since:DateTime64(3)} AND amount_rub > 0 GROUP BY pipeline",
+            {"since": _utc(since)})
+        return {r["pipeline"]: float(r["mean"]) for r in rows if r["mean"] == r["mean"]}
 
     def close(self) -> None:
         with self._lock:

@@ -1,9 +1,13 @@
-"""Turn due refusal requests into records: classify, publish `refusals.classified`, and
-write ClickHouse, in batches (≥ sink_batch_rows or ≤ sink_batch_seconds).
+"""Turn due refusal requests into records on `refusals.classified`.
 
-Faust acks a `take()` batch only after this loop body finishes, and commits offsets only
-after the producer has flushed, so a crash re-delivers the batch: records are then
-re-published with the same version and ClickHouse keeps one row per deal (FINAL).
+Never acks what was not done: the stream is read without auto-acks (`noack`), and a
+request is acked only after its record was delivered to `refusals.classified` (or, after
+`refusal_max_attempts` failed attempts, its dead letter to `deadletter`). A failing batch
+is retried with backoff inside the agent, so the partition waits and nothing is committed
+past it (Faust's `take()` would ack the whole batch in its `finally` when the body raises).
+
+The grace period for late transcripts is a due-time queue, not a sleep: a review (due at
+once) is published while older requests still wait out their grace period.
 """
 
 from __future__ import annotations
@@ -11,101 +15,223 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 import orjson
 
-from schemas.conversation import ClassificationResult
 from leakwatch.domain.deal_state import DealState
-from leakwatch.domain.money import average_check
+from leakwatch.domain.due_queue import DueQueue
 from leakwatch.domain.refusals import classifier_input, refusal_record, retraction_record
+from leakwatch.domain.retry import backoff_delay
+from schemas.conversation import ClassificationResult
+from schemas.events import ClassifiedRefusal, DeadLetter
 from streams import metrics
+from streams.average_checks import AverageChecks
 
 log = logging.getLogger(__name__)
-WON_MEAN_TTL_S = 60.0
-WON_MEAN_WINDOW = timedelta(days=90)
+MAX_PENDING = 20_000  # requests held for their due time before the reader waits
 
 
-class AverageChecks:
-    """The average check per pipeline: setting, else won deals' mean (cached), else default."""
+@dataclass(eq=False)  # identity: one queued request, however equal its fields
+class Pending:
+    """One deal's newest request and the events to ack once it is done."""
 
-    def __init__(self, settings, store):
-        self._settings, self._store = settings, store
-        self._cache: dict[str, tuple[float, float | None]] = {}
+    deal_id: str
+    revision: int
+    raw: bytes
+    events: list = field(default_factory=list)
+    attempts: int = 0
+    error: str = ""
 
-    async def get(self, pipeline: str) -> int:
-        s = self._settings
-        if pipeline in s.average_check_rub:
-            return s.average_check_rub[pipeline]
-        cached = self._cache.get(pipeline)
-        if cached is None or time.monotonic() - cached[0] > WON_MEAN_TTL_S:
-            since = datetime.now(timezone.utc) - WON_MEAN_WINDOW
-            mean = await asyncio.to_thread(self._store.won_mean, pipeline, since)
-            cached = (time.monotonic(), mean)
-            self._cache[pipeline] = cached
-        return average_check(pipeline, s.average_check_rub, cached[1], s.default_average_check_rub)
+
+class RefusalPublisher:
+    """Classify, build and publish the records of a batch of due requests; retry the
+    failed part with backoff until each one is published or dead-lettered."""
+
+    def __init__(self, ctx, checks: AverageChecks):
+        self.ctx, self.s, self.checks = ctx, ctx.settings, checks
+        self.health = ctx.health
+
+    async def settle(self, items: list[Pending]) -> None:
+        remaining = items
+        while remaining:
+            failed = await self._attempt(remaining)
+            retry = []
+            for p in failed:
+                if p.attempts >= self.s.refusal_max_attempts:
+                    await self._dead_letter(p)
+                else:
+                    retry.append(p)
+            if retry:
+                delay = backoff_delay(max(p.attempts for p in retry), self.s.refusal_retry_backoff_s,
+                                      self.s.refusal_retry_backoff_max_s)
+                metrics.REFUSAL_RETRIES.inc(len(retry))
+                self.health.problem("refusals", f"{len(retry)} request(s) failing ({retry[0].error}); "
+                                                f"retry in {delay:.1f}s")
+                log.warning("%d refusal request(s) failed (%s); retry %d in %.1fs",
+                            len(retry), retry[0].error, max(p.attempts for p in retry) + 1, delay)
+                await asyncio.sleep(delay)
+            else:
+                self.health.resolved("refusals")
+            remaining = retry
+
+    async def _attempt(self, items: list[Pending]) -> list[Pending]:
+        """One try at the whole list; returns the items that failed (attempts counted)."""
+        ctx = self.ctx
+        current: dict[str, tuple[Pending, DealState]] = {}
+        for p in items:
+            raw_state = ctx.deal_state.get(p.deal_id)
+            if raw_state and raw_state["revision"] == p.revision:  # else a newer request is queued
+                current[p.deal_id] = (p, DealState.model_validate(raw_state))
+        verdicts, failed = await self._classify([(p, s) for p, s in current.values() if s.is_refusal])
+
+        now = datetime.now(timezone.utc)
+        records: list[tuple[Pending, ClassifiedRefusal]] = []
+        for p, state in current.values():
+            if p in failed:
+                continue
+            try:
+                avg = await self.checks.get(state.pipeline)
+                record = (refusal_record(state, verdicts[p.deal_id], avg_check_rub=avg, now=now)
+                          if state.is_refusal else retraction_record(state, avg_check_rub=avg, now=now))
+            except Exception as exc:
+                self._failed(p, f"record: {type(exc).__name__}: {exc}", failed)
+                continue
+            records.append((p, record))
+        await self._publish(records)
+        return list(failed)
+
+    async def _classify(self, todo: list[tuple[Pending, DealState]]):
+        """The whole batch first (under the batch deadline); on a retry each item alone, so
+        one item that keeps failing cannot hold up the others."""
+        verdicts: dict[str, ClassificationResult] = {}
+        failed: dict[Pending, None] = {}
+        if not todo:
+            return verdicts, failed
+        engine = self.ctx.classifier
+        groups = [todo] if all(p.attempts == 0 for p, _ in todo) else [[t] for t in todo]
+        for group in groups:
+            started = time.perf_counter()
+            try:
+                results = await asyncio.wait_for(engine.classify([classifier_input(s) for _, s in group]),
+                                                 timeout=self.s.classifier_batch_deadline_s)
+            except Exception as exc:  # incl. the batch deadline: retried, never acked undone
+                metrics.CLASSIFIER_ERRORS.labels(engine.name).inc()
+                reason = f"classifier {engine.name}: {type(exc).__name__}"
+                log.warning("%s on %d deal(s)", reason, len(group))
+                for p, _ in group:
+                    self._failed(p, reason, failed)
+                continue
+            metrics.CLASSIFY_SECONDS.labels(engine.name).observe(time.perf_counter() - started)
+            for (p, _), r in zip(group, results):
+                verdicts[p.deal_id] = r
+                if r.fallback_from:
+                    metrics.CLASSIFIER_FALLBACKS.labels(r.fallback_from).inc()
+        return verdicts, failed
+
+    def _failed(self, p: Pending, reason: str, failed: dict) -> None:
+        p.attempts += 1
+        p.error = reason
+        failed[p] = None
+
+    async def _publish(self, records: list[tuple[Pending, ClassifiedRefusal]]) -> None:
+        """Delivered (acks=all) before anyone acks the requests; a broker failure is not the
+        item's fault, so it is retried without counting attempts."""
+        attempt = 0
+        while records:
+            try:
+                pending = [await self.ctx.classified.send(key=r.deal_id.encode(), value=r.model_dump_json().encode())
+                           for _, r in records]
+                await asyncio.gather(*pending)
+            except Exception as exc:
+                attempt += 1
+                delay = backoff_delay(attempt, self.s.refusal_retry_backoff_s, self.s.refusal_retry_backoff_max_s)
+                self.health.problem("publish", f"refusals.classified: {type(exc).__name__}")
+                log.warning("publishing %d refusal records failed (%s); retry in %.1fs",
+                            len(records), type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                continue
+            self.health.resolved("publish")
+            for _, r in records:
+                outcome = "active" if r.active else "retracted"
+                metrics.REFUSALS_CLASSIFIED.labels(r.engine.name, r.source, outcome).inc()
+            log.info("published %d refusal records", len(records))
+            return
+
+    async def _dead_letter(self, p: Pending) -> None:
+        first = p.events[0].message if p.events else None
+        letter = DeadLetter(topic=self.ctx.requests.get_topic_name(),
+                            partition=first.partition if first else None, offset=first.offset if first else None,
+                            key=p.deal_id, error=f"refusal not classified after {p.attempts} attempts: {p.error}",
+                            payload=p.raw.decode("utf-8", "replace"), received_at=datetime.now(timezone.utc))
+        attempt = 0
+        while True:
+            try:
+                await (await self.ctx.deadletter.send(key=p.deal_id.encode(), value=letter.model_dump_json().encode()))
+                break
+            except Exception as exc:
+                attempt += 1
+                await asyncio.sleep(backoff_delay(attempt, self.s.refusal_retry_backoff_s,
+                                                  self.s.refusal_retry_backoff_max_s))
+                log.warning("dead-lettering %s failed (%s); retrying", p.deal_id, type(exc).__name__)
+        metrics.REFUSALS_DEAD_LETTERED.inc()
+        self.health.dead_lettered()
+        log.error("refusal request of deal %s dead-lettered after %d attempts: %s", p.deal_id, p.attempts, p.error)
 
 
 def register(ctx) -> None:
-    settings, store, classifier = ctx.settings, ctx.store, ctx.classifier
-    checks = AverageChecks(settings, store)
-
-    async def classify(states: list[DealState]) -> dict[str, ClassificationResult]:
-        if not states:
-            return {}
-        started = time.perf_counter()
-        try:
-            results = await asyncio.wait_for(
-                classifier.classify([classifier_input(s) for s in states]),
-                timeout=settings.classifier_timeout_s)
-        except Exception:
-            # The batch is retried after a restart; keep the stream moving meanwhile by
-            # failing loudly rather than publishing labels nobody produced.
-            metrics.CLASSIFIER_ERRORS.labels(classifier.name).inc()
-            log.exception("classifier %s failed on %d deals", classifier.name, len(states))
-            raise
-        metrics.CLASSIFY_SECONDS.labels(classifier.name).observe(time.perf_counter() - started)
-        for r in results:
-            if r.fallback_from:
-                metrics.CLASSIFIER_FALLBACKS.labels(r.fallback_from).inc()
-        return {s.deal_id: r for s, r in zip(states, results)}
+    settings = ctx.settings
+    publisher = RefusalPublisher(ctx, AverageChecks(settings, ctx.won_store))
 
     @ctx.app.agent(ctx.requests, name="refusals")
     async def refusals(stream):
-        async for batch in stream.take(settings.sink_batch_rows, within=settings.sink_batch_seconds):
-            requests = [orjson.loads(raw) for raw in batch]
-            wait = max(r["due_at"] for r in requests) - time.time()
-            if wait > 0:  # the grace period for late transcripts
-                await asyncio.sleep(wait)
+        stream = stream.noack()
+        due: DueQueue[Pending] = DueQueue()
+        changed = asyncio.Event()
 
-            # Newest state per deal; a request whose revision is stale has a newer one queued.
-            current: dict[str, DealState] = {}
-            for r in requests:
-                raw_state = ctx.deal_state.get(r["deal_id"])
-                if raw_state and raw_state["revision"] == r["revision"]:
-                    current[r["deal_id"]] = DealState.model_validate(raw_state)
-            to_classify = [s for s in current.values() if s.is_refusal]
-            verdicts = await classify(to_classify)
+        async def publish_due() -> None:
+            while True:
+                next_due = due.next_due()
+                if next_due is None or next_due > time.time():
+                    changed.clear()
+                    timeout = None if next_due is None else next_due - time.time()
+                    try:
+                        await asyncio.wait_for(changed.wait(), timeout)
+                    except asyncio.TimeoutError:
+                        pass
+                    continue
+                batch = due.pop_due(time.time(), settings.sink_batch_rows)
+                metrics.REFUSALS_PENDING.set(len(due))
+                await publisher.settle(batch)
+                for p in batch:
+                    for event in p.events:
+                        await stream.ack(event)
+                changed.set()  # room for the reader again
 
-            now = datetime.now(timezone.utc)
-            records = []
-            for state in current.values():
-                avg = await checks.get(state.pipeline)
-                if state.is_refusal:
-                    records.append(refusal_record(state, verdicts[state.deal_id], avg_check_rub=avg, now=now))
-                else:
-                    records.append(retraction_record(state, avg_check_rub=avg, now=now))
-
-            pending = [await ctx.classified.send(key=r.deal_id.encode(), value=r.model_dump_json().encode())
-                       for r in records]
-            started = time.perf_counter()
-            await asyncio.to_thread(store.insert_refusals, records)
-            metrics.CH_INSERT_SECONDS.labels("refusals").observe(time.perf_counter() - started)
-            metrics.CH_INSERT_BATCHES.labels("refusals").inc()
-            metrics.CH_INSERT_ROWS.labels("refusals").inc(len(records))
-            await asyncio.gather(*pending)  # delivered before the batch is acked
-            for r in records:
-                outcome = "active" if r.active else "retracted"
-                metrics.REFUSALS_CLASSIFIED.labels(r.engine.name, r.source, outcome).inc()
-            if records:
-                log.info("published %d refusal records (%d classified)", len(records), len(to_classify))
+        worker = asyncio.create_task(publish_due(), name="refusals-publish-due")
+        try:
+            async for event in stream.events():
+                while len(due) >= MAX_PENDING:  # back-pressure: Faust pauses the partition
+                    changed.clear()
+                    await changed.wait()
+                try:
+                    request = orjson.loads(event.value)
+                    item = Pending(request["deal_id"], int(request["revision"]), event.value, [event])
+                    due_at = float(request["due_at"])
+                except Exception:  # written by our own enrich agent; should not happen
+                    log.exception("unreadable refusal request at offset %s", event.message.offset)
+                    await stream.ack(event)
+                    continue
+                replaced = due.push(item.deal_id, due_at, item)
+                if replaced is not None and replaced.revision > item.revision:
+                    # A replay of an older request after a seek: the newer one stays queued.
+                    due.push(replaced.deal_id, due_at, replaced)
+                    replaced = item
+                if replaced is not None:  # superseded: only the newest revision gets a record
+                    for old in replaced.events:
+                        await stream.ack(old)
+                metrics.REFUSALS_PENDING.set(len(due))
+                changed.set()
+        finally:
+            worker.cancel()

@@ -58,20 +58,71 @@ class KafkaBroker:
         subprocess.run([str(KAFKA_SCRIPT), "stop"], env=self._env(), check=False)
 
 
+def _spawn(env: dict, log_path: Path, command: str, starts: int) -> subprocess.Popen:
+    log = log_path.open("a")
+    log.write(f"\n===== start {starts} =====\n")
+    log.flush()
+    # Its own process group, so a kill takes every child with it.
+    return subprocess.Popen([sys.executable, "-m", "leakwatch.cli", command], env=env,
+                            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+
+
+def _wait_healthy(proc: subprocess.Popen, url: str, what: str, log_path: Path, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}:\n{_tail(log_path)}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{what} did not answer in {timeout_s}s:\n{_tail(log_path)}")
+
+
+def _tail(path: Path, lines: int = 60) -> str:
+    if not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _kill_group(proc: subprocess.Popen | None) -> None:
+    if proc and proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(10)
+
+
+def _terminate(proc: subprocess.Popen | None) -> None:
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+
+
 @dataclass
 class WorkerProcess:
-    """`leakwatch worker` as a separate OS process, as in production."""
+    """`leakwatch worker` and `leakwatch sink` as separate OS processes, as in production.
+    `url` is the sink's (the boards' reads); `worker_url` the worker's own endpoints."""
 
     env: dict
     log_path: Path
     port: int
+    sink_port: int
     proc: subprocess.Popen | None = None
+    sink_proc: subprocess.Popen | None = None
     starts: int = field(default=0)
+    sink_starts: int = field(default=0)
 
     @classmethod
     def configure(cls, broker: KafkaBroker, tmp: Path, **settings: str) -> "WorkerProcess":
         run = uuid.uuid4().hex[:8]
-        port = free_port()
+        port, sink_port = free_port(), free_port()
         env = {
             **os.environ,
             "LEAKWATCH_KAFKA_BOOTSTRAP": broker.bootstrap,
@@ -80,54 +131,55 @@ class WorkerProcess:
             "LEAKWATCH_CHDB_PATH": str(tmp / "chdb"),
             "LEAKWATCH_WORKER_DATA_DIR": str(tmp / "faust"),
             "LEAKWATCH_WORKER_WEB_PORT": str(port),
+            "LEAKWATCH_SINK_WEB_PORT": str(sink_port),
+            "LEAKWATCH_SINK_URL": f"http://127.0.0.1:{sink_port}",
             "LEAKWATCH_GRACE_PERIOD_S": "1",
             "LEAKWATCH_BROKER_SESSION_TIMEOUT_S": "6",
             "LEAKWATCH_BROKER_HEARTBEAT_INTERVAL_S": "1",
             "LEAKWATCH_SINK_BATCH_SECONDS": "0.5",
         }
         env.update({f"LEAKWATCH_{k.upper()}": v for k, v in settings.items()})
-        return cls(env=env, log_path=tmp / "worker.log", port=port)
+        return cls(env=env, log_path=tmp / "worker.log", port=port, sink_port=sink_port)
 
     @property
     def topic_prefix(self) -> str:
         return self.env["LEAKWATCH_TOPIC_PREFIX"]
 
     @property
+    def sink_log_path(self) -> Path:
+        return self.log_path.with_name("sink.log")
+
+    @property
     def url(self) -> str:
+        return f"http://127.0.0.1:{self.sink_port}"
+
+    @property
+    def worker_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout_s: float = 120.0) -> None:
+        """The sink (when not running) and the worker, each answering /health."""
+        if self.sink_proc is None or self.sink_proc.poll() is not None:
+            self.start_sink(timeout_s)
         self.starts += 1
-        log = self.log_path.open("a")
-        log.write(f"\n===== start {self.starts} =====\n")
-        log.flush()
-        self.proc = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "worker"], env=self.env,
-                                     stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.tail()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise TimeoutError(f"worker did not answer in {timeout_s}s:\n{self.tail()}")
+        self.proc = _spawn(self.env, self.log_path, "worker", self.starts)
+        _wait_healthy(self.proc, self.worker_url, "worker", self.log_path, timeout_s)
+
+    def start_sink(self, timeout_s: float = 120.0) -> None:
+        self.sink_starts += 1
+        self.sink_proc = _spawn(self.env, self.sink_log_path, "sink", self.sink_starts)
+        _wait_healthy(self.sink_proc, self.url, "sink", self.sink_log_path, timeout_s)
 
     def kill(self) -> None:
-        """SIGKILL: no clean shutdown, no final commit."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
+        """SIGKILL the worker's whole process group: no clean shutdown, no final commit."""
+        _kill_group(self.proc)
+
+    def kill_sink(self) -> None:
+        _kill_group(self.sink_proc)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        _terminate(self.proc)
+        _terminate(self.sink_proc)
 
     def get(self, path: str, **params) -> object:
         response = httpx.get(f"{self.url}{path}", params=params, timeout=30)
@@ -135,4 +187,5 @@ class WorkerProcess:
         return response.json()
 
     def tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return (f"--- worker ---\n{_tail(self.log_path, lines)}\n"
+                f"--- sink ---\n{_tail(self.sink_log_path, lines // 2)}")

@@ -17,7 +17,7 @@ from leakwatch.settings import REPO_ROOT, Settings
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]
 APPS = {name: s for name, s in SERVICES.items() if "build" in s}
-LONG_RUNNING = {"kafka", "clickhouse", "grafana", "prometheus", "worker", "ingest", "notifier"}
+LONG_RUNNING = {"kafka", "clickhouse", "grafana", "prometheus", "worker", "sink", "ingest", "notifier"}
 _VAR = re.compile(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
 
 
@@ -50,7 +50,7 @@ def setting_names() -> set[str]:
 def test_the_whole_stack_is_there():
     assert {"kafka", "clickhouse", "grafana", "prometheus", "topics", "worker", "ingest", "notifier",
             "simulator"} <= set(SERVICES)
-    assert set(APPS) == {"topics", "worker", "ingest", "notifier", "simulator"}
+    assert set(APPS) == {"topics", "worker", "sink", "ingest", "notifier", "simulator"}
 
 
 def test_app_services_run_leakwatch_commands_from_one_image():
@@ -122,6 +122,7 @@ def test_partitions_and_topic_creation_match_the_local_stack():
 
 @pytest.mark.parametrize("service, host, port", [
     ("worker", "LEAKWATCH_WORKER_WEB_HOST", "LEAKWATCH_WORKER_WEB_PORT"),
+    ("sink", "LEAKWATCH_SINK_WEB_HOST", "LEAKWATCH_SINK_WEB_PORT"),
     ("ingest", "LEAKWATCH_INGEST_HOST", "LEAKWATCH_INGEST_PORT"),
     ("notifier", "LEAKWATCH_NOTIFIER_HOST", "LEAKWATCH_NOTIFIER_PORT"),
 ])

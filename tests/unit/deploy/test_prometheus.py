@@ -10,6 +10,7 @@ import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
 from leakwatch.settings import REPO_ROOT, Settings
+from services.sink import metrics as sink_metrics
 from streams import metrics
 
 PROMETHEUS = REPO_ROOT / "deploy" / "prometheus"
@@ -20,7 +21,7 @@ SUFFIXES = {"counter": ("_total", "_created"), "gauge": ("",), "histogram": ("_b
 
 def exported_series() -> set[str]:
     names = set()
-    for collector in vars(metrics).values():
+    for collector in [*vars(metrics).values(), *vars(sink_metrics).values()]:
         if isinstance(collector, MetricWrapperBase):
             for family in collector.describe():
                 names |= {family.name + suffix for suffix in SUFFIXES[family.type]}
@@ -32,7 +33,7 @@ def test_every_metric_in_the_rules_is_exported():
     for rule in RULES:
         used = set(re.findall(r"\b(leakwatch_\w+)", rule["expr"]))
         assert used, rule["alert"]
-        assert used <= exported, f"{rule['alert']}: {used - exported} not in streams/metrics.py"
+        assert used <= exported, f"{rule['alert']}: {used - exported} not in streams/ or services/sink/metrics.py"
 
 
 def test_the_alerts_the_ops_team_needs():
@@ -44,11 +45,13 @@ def test_the_alerts_the_ops_team_needs():
         assert rule["for"] and rule["labels"]["severity"] and rule["annotations"]["summary"]
 
 
-def test_scrapes_the_workers_metrics_and_loads_the_rules():
-    (job,) = CONFIG["scrape_configs"]
-    assert job["metrics_path"] == "/metrics"
-    (targets,) = job["static_configs"]
-    assert targets["targets"] == [f"worker:{Settings.model_fields['worker_web_port'].default}"]
+def test_scrapes_the_workers_and_the_sinks_metrics_and_loads_the_rules():
+    worker, sink = CONFIG["scrape_configs"]
+    for job, target in ((worker, f"worker:{Settings.model_fields['worker_web_port'].default}"),
+                        (sink, f"sink:{Settings.model_fields['sink_web_port'].default}")):
+        assert job["metrics_path"] == "/metrics"
+        (targets,) = job["static_configs"]
+        assert targets["targets"] == [target]
     assert CONFIG["rule_files"] == ["/etc/prometheus/alerts.yml"]  # docker-compose mounts deploy/prometheus there
 
 

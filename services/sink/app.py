@@ -1,0 +1,76 @@
+"""The sink's HTTP side (127.0.0.1 by default): the cards' numbers for the boards, won
+deals' means for the workers, Prometheus metrics and health. The sink owns the embedded
+ClickHouse, so every read goes through it; store calls run in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from leakwatch.cards.period import parse_instant, requested_period
+from leakwatch.cards.snapshot import period_sql, read_cards
+from leakwatch.settings import Settings
+from leakwatch.store.clickhouse import ClickHouseStore
+
+
+def create_app(settings: Settings, store: ClickHouseStore, health: Callable[[], dict], *,
+               on_shutdown: Callable[[], None] = lambda: None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        yield
+        await asyncio.to_thread(on_shutdown)  # the batch in hand is stored and committed first
+
+    app = FastAPI(title="leakwatch sink", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+
+    async def filtered(request: Request, answer):
+        """A board endpoint: period (`from`, `to`; today by default), `pipeline`, `manager`."""
+        q = request.query_params
+        try:
+            start, end = requested_period(q.get("from"), q.get("to"), settings.tz, datetime.now(timezone.utc))
+            if end <= start:
+                raise ValueError("'to' must be after 'from'")
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(await asyncio.to_thread(answer, start, end, q.get("pipeline") or None,
+                                                    q.get("manager") or None))
+
+    def cards(start, end, pipeline, manager):
+        return read_cards(store, start, end, pipeline=pipeline, manager=manager,
+                          baseline_days=settings.baseline_days).model_dump(mode="json")
+
+    def cases(start, end, pipeline, manager):
+        rows = store.query(period_sql("salvageable_cases", start, end, pipeline=pipeline, manager=manager))
+        return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in rows]
+
+    @app.get("/cards")
+    async def cards_view(request: Request):
+        return await filtered(request, cards)
+
+    @app.get("/cases")
+    async def cases_view(request: Request):
+        return await filtered(request, cases)
+
+    @app.get("/won-means")
+    async def won_means(request: Request):
+        """Mean won amount per pipeline since `since` (the workers' average check)."""
+        try:
+            since = parse_instant(request.query_params["since"], settings.tz)
+        except (KeyError, ValueError) as exc:
+            return JSONResponse({"error": f"'since' must be a date or an instant ({exc})"}, status_code=400)
+        return JSONResponse(await asyncio.to_thread(store.won_means, since))
+
+    @app.get("/metrics")
+    async def metrics():
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/health")
+    async def health_view():
+        return JSONResponse({**health(), "store": store.kind})
+
+    return app
