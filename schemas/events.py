@@ -158,3 +158,27 @@ class DeadLetter(BaseModel):
     error: str
     payload: str  # the raw bytes as UTF-8 text, or base64 prefixed with "base64:"
     received_at: AwareDatetime
+
+
+class RefusalRequest(BaseModel):
+    """leakwatch.refusal-requests (internal): a lost deal's state changed; classify its
+    revision once `due_at` (epoch seconds) has passed (the grace period for late transcripts)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deal_id: str
+    revision: int = Field(ge=1)
+    due_at: float
+
+
+class WonDeal(BaseModel):
+    """leakwatch.won-deals (internal): a won deal's amount, for the average check."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deal_id: str
+    version: int = Field(ge=1)
+    won_at: AwareDatetime
+    pipeline: str
+    manager: str | None
+    amount_rub: int

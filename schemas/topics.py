@@ -16,6 +16,7 @@ class TopicSpec:
     key_field: str
     public: bool  # part of the contract with downstream services
     compacted: bool = False
+    retention_days: int | None = None  # None: the broker's default
 
 
 DEALS = TopicSpec("crm.deals", events.DealEvent, "deal_id", public=False)
@@ -23,7 +24,7 @@ CALLS = TopicSpec("telephony.calls", events.CallEvent, "deal_id", public=False)
 ACTIVITIES = TopicSpec("crm.activities", events.ActivityEvent, "deal_id", public=False)
 REVIEWS = TopicSpec("refusals.reviewed", events.RefusalReview, "deal_id", public=True)
 CLASSIFIED = TopicSpec("refusals.classified", events.ClassifiedRefusal, "deal_id", public=True)
-DEADLETTER = TopicSpec("deadletter", events.DeadLetter, "key", public=True)
+DEADLETTER = TopicSpec("deadletter", events.DeadLetter, "key", public=True, retention_days=30)
 LEAK_SPIKES = TopicSpec("alerts.leak_spikes", alerts.LeakSpikeAlert, "alert_id", public=True)
 
 # Events that change a deal's state, all keyed by deal_id with the same partition count,
@@ -31,3 +32,9 @@ LEAK_SPIKES = TopicSpec("alerts.leak_spikes", alerts.LeakSpikeAlert, "alert_id",
 INPUTS = (DEALS, CALLS, ACTIVITIES, REVIEWS)
 ALL = (*INPUTS, CLASSIFIED, DEADLETTER, LEAK_SPIKES)
 BY_NAME = {spec.name: spec for spec in ALL}
+
+# The worker's own topics, co-partitioned with the inputs (same key, same partition count).
+REFUSAL_REQUESTS = TopicSpec("leakwatch.refusal-requests", events.RefusalRequest, "deal_id", public=False,
+                             retention_days=7)
+WON_DEALS = TopicSpec("leakwatch.won-deals", events.WonDeal, "deal_id", public=False, retention_days=7)
+INTERNAL = (REFUSAL_REQUESTS, WON_DEALS)

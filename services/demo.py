@@ -1,5 +1,6 @@
 """`leakwatch demo`: the whole pipeline on this machine, no Docker. Starts Kafka (the
-project's script), the worker, and live simulated traffic; prints the two cards' numbers
+project's script), the sink (ClickHouse and the boards' reads), the worker, and live
+simulated traffic; prints the two cards' numbers
 as they change. Ctrl-C stops everything it started."""
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ KAFKA = REPO_ROOT / "deploy" / "local" / "kafka.sh"
 def register(sub) -> None:
     p = sub.add_parser("demo", help="run Kafka, the worker and simulated traffic; show the cards live")
     p.add_argument("--rate", type=float, default=1.5, help="simulated deals per second")
-    p.add_argument("--port", type=int, default=6066, help="the worker's HTTP port")
+    p.add_argument("--port", type=int, default=6067, help="the sink's HTTP port (the cards)")
+    p.add_argument("--worker-port", type=int, default=6066, help="the worker's HTTP port (metrics, health)")
     p.set_defaults(func=run)
 
 
@@ -40,24 +42,32 @@ def summary(cards: dict) -> str:
 
 def run(args) -> int:
     env = {**os.environ,
-           "LEAKWATCH_WORKER_WEB_PORT": str(args.port),
+           "LEAKWATCH_WORKER_WEB_PORT": str(args.worker_port),
+           "LEAKWATCH_SINK_WEB_PORT": str(args.port),
+           "LEAKWATCH_SINK_URL": f"http://127.0.0.1:{args.port}",
            "LEAKWATCH_GRACE_PERIOD_S": os.environ.get("LEAKWATCH_GRACE_PERIOD_S", "3"),
            "LEAKWATCH_CHDB_PATH": str(STATE / "demo-chdb"),
            "LEAKWATCH_WORKER_DATA_DIR": str(STATE / "demo-faust")}
     started: list[subprocess.Popen] = []
     log = (STATE / "demo-worker.log")
+    sink_log = (STATE / "demo-sink.log")
     try:
         STATE.mkdir(exist_ok=True)
         # A fresh stack each time: the demo's numbers start at zero.
         subprocess.run([str(KAFKA), "reset"], check=True, stdout=subprocess.DEVNULL)
         shutil.rmtree(STATE / "demo-chdb", ignore_errors=True)
         subprocess.run([str(KAFKA), "start"], check=True)
+        print(f"sink starting (log: {sink_log})")
+        sink = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "sink"], env=env,
+                                stdout=sink_log.open("w"), stderr=subprocess.STDOUT)
+        started.append(sink)
+        url = f"http://127.0.0.1:{args.port}"
+        _wait_healthy(url, sink, "sink")
         print(f"worker starting (log: {log})")
         worker = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "worker"], env=env,
                                   stdout=log.open("w"), stderr=subprocess.STDOUT)
         started.append(worker)
-        url = f"http://127.0.0.1:{args.port}"
-        _wait_healthy(url, worker)
+        _wait_healthy(f"http://127.0.0.1:{args.worker_port}", worker, "worker")
         sim = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "simulate", "live", "--rate", str(args.rate)],
                                env=env, stdout=subprocess.DEVNULL)
         started.append(sim)
@@ -67,9 +77,10 @@ def run(args) -> int:
             return 0
         last = None
         while True:
-            if worker.poll() is not None:
-                print(f"worker exited ({worker.returncode}); see {log}", file=sys.stderr)
-                return 1
+            for proc, name, path in ((worker, "worker", log), (sink, "sink", sink_log)):
+                if proc.poll() is not None:
+                    print(f"{name} exited ({proc.returncode}); see {path}", file=sys.stderr)
+                    return 1
             try:
                 line = summary(httpx.get(f"{url}/cards", timeout=10).json())
                 key = line[10:]
@@ -113,14 +124,14 @@ def _live_board(url: str, worker: subprocess.Popen) -> None:
             time.sleep(2)
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 180) -> None:
+def _wait_healthy(url: str, proc: subprocess.Popen, name: str, timeout_s: float = 180) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"worker exited during start ({proc.returncode})")
+            raise SystemExit(f"{name} exited during start ({proc.returncode})")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             time.sleep(0.5)
-    raise SystemExit("worker did not become healthy")
+    raise SystemExit(f"{name} did not become healthy")

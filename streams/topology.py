@@ -22,8 +22,9 @@ from schemas import topics as public
 log = logging.getLogger(__name__)
 
 DEAL_STATE_TABLE = "deal_state"
-REFUSAL_REQUESTS = "leakwatch.refusal-requests"  # internal: lost deals waiting for the grace period
-WON_DEALS = "leakwatch.won-deals"  # internal: won deals for the average check
+# Topic names and their configs are declared once, in schemas/topics.py.
+REFUSAL_REQUESTS = public.REFUSAL_REQUESTS.name
+WON_DEALS = public.WON_DEALS.name
 
 
 @dataclass(frozen=True)
@@ -41,17 +42,20 @@ def leader_topic(settings: Settings) -> str:
     return f"{settings.app_id}-__assignor-__leader"
 
 
+def _config(spec: public.TopicSpec) -> dict[str, str]:
+    config = {}
+    if spec.retention_days is not None:
+        config["retention.ms"] = str(spec.retention_days * 24 * 3600 * 1000)
+    if spec.compacted:
+        config["cleanup.policy"] = "compact"
+    return config
+
+
 def all_topics(settings: Settings) -> list[KafkaTopic]:
     n = settings.topic_partitions
-    week = str(7 * 24 * 3600 * 1000)
     t = settings.topic
-    topics = [KafkaTopic(t(spec.name), n) for spec in public.INPUTS]
+    topics = [KafkaTopic(t(spec.name), n, _config(spec)) for spec in (*public.ALL, *public.INTERNAL)]
     topics += [
-        KafkaTopic(t(public.CLASSIFIED.name), n),
-        KafkaTopic(t(public.DEADLETTER.name), n, {"retention.ms": str(30 * 24 * 3600 * 1000)}),
-        KafkaTopic(t(public.LEAK_SPIKES.name), n),
-        KafkaTopic(t(REFUSAL_REQUESTS), n, {"retention.ms": week}),
-        KafkaTopic(t(WON_DEALS), n, {"retention.ms": week}),
         # Faust names these itself from the app id; the prefix cannot apply.
         KafkaTopic(changelog_topic(settings, DEAL_STATE_TABLE), n, {"cleanup.policy": "compact"}),
         KafkaTopic(leader_topic(settings), 1),

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 def register(sub) -> None:
     p = sub.add_parser("board", help="draw both cards live in the terminal")
-    p.add_argument("--url", default=None, help="the worker's HTTP address (default http://127.0.0.1:<port>)")
+    p.add_argument("--url", default=None, help="the sink's HTTP address (default LEAKWATCH_SINK_URL, http://127.0.0.1:6067)")
     p.add_argument("--from", dest="start", help="period start (ISO 8601; default: today)")
     p.add_argument("--to", dest="end", help="period end (ISO 8601)")
     p.add_argument("--pipeline")
@@ -35,7 +35,7 @@ def run(args) -> int:
     if settings.clickhouse_url and not args.url:
         source = ClickHouseSource(settings)
     else:
-        source = WorkerSource(args.url or f"http://{settings.worker_web_host}:{settings.worker_web_port}")
+        source = WorkerSource(args.url or settings.sink_url)
 
     def period():
         return requested_period(args.start, args.end, settings.tz, datetime.now(timezone.utc))

@@ -21,10 +21,9 @@ from leakwatch.settings import Settings
 from leakwatch.store.clickhouse import ClickHouseStore
 from schemas.decoding import payload_text
 from schemas.events import DeadLetter
-from schemas.topics import CLASSIFIED, DEADLETTER
+from schemas.topics import CLASSIFIED, DEADLETTER, WON_DEALS
 from services.sink import metrics
 from services.sink.rows import refusal_from, won_from
-from streams.topology import WON_DEALS
 
 log = logging.getLogger("leakwatch.sink")
 LAG_INTERVAL_S = 15.0
@@ -61,7 +60,7 @@ class ClassifiedSink:
     def __init__(self, settings: Settings, store: ClickHouseStore):
         self.s, self.store = settings, store
         self.refusals_topic = settings.topic(CLASSIFIED.name)
-        self.won_topic = settings.topic(WON_DEALS)
+        self.won_topic = settings.topic(WON_DEALS.name)
         self.health = SinkHealth()
         self._stop = threading.Event()
         self._consumer: Consumer | None = None
@@ -100,16 +99,12 @@ class ClassifiedSink:
         refusals, won = [], []
         for m in batch:
             metrics.CONSUMED.labels(m.topic()).inc()
-            if m.topic() == self.won_topic:
-                row = won_from(m.value(), m.topic(), m.partition(), m.offset())
-                if isinstance(row, str):
-                    self._dead_letter(m, row)
-                else:
-                    won.append(row)
-                continue
-            record = refusal_from(m.value(), m.key(), m.partition(), m.offset())
+            decode = won_from if m.topic() == self.won_topic else refusal_from
+            record = decode(m.value(), m.key(), m.partition(), m.offset())
             if isinstance(record, DeadLetter):
                 self._dead_letter(m, record.error)
+            elif m.topic() == self.won_topic:
+                won.append(record)
             else:
                 refusals.append(record)
         return refusals, won

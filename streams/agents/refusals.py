@@ -18,14 +18,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-import orjson
-
 from leakwatch.domain.deal_state import DealState
 from leakwatch.domain.due_queue import DueQueue
 from leakwatch.domain.refusals import classifier_input, refusal_record, retraction_record
 from leakwatch.domain.retry import backoff_delay
 from schemas.conversation import ClassificationResult
-from schemas.events import ClassifiedRefusal, DeadLetter
+from schemas.events import ClassifiedRefusal, DeadLetter, RefusalRequest
 from streams import metrics
 from streams.average_checks import AverageChecks
 
@@ -180,6 +178,61 @@ class RefusalPublisher:
         log.error("refusal request of deal %s dead-lettered after %d attempts: %s", p.deal_id, p.attempts, p.error)
 
 
+async def publish_in_due_order(events, ack, settle, *, batch_rows: int, clock=time.time) -> None:
+    """Read refusal requests from `events` into a due-time queue; `settle` each due batch,
+    then `ack` its events. `ack` is called for nothing that `settle` has not finished (or
+    that a newer revision of the same deal superseded)."""
+    due: DueQueue[Pending] = DueQueue()
+    changed = asyncio.Event()
+
+    async def publish_due() -> None:
+        while True:
+            next_due = due.next_due()
+            if next_due is None or next_due > clock():
+                changed.clear()
+                timeout = None if next_due is None else next_due - clock()
+                try:
+                    await asyncio.wait_for(changed.wait(), timeout)
+                except asyncio.TimeoutError:
+                    pass
+                continue
+            batch = due.pop_due(clock(), batch_rows)
+            metrics.REFUSALS_PENDING.set(len(due))
+            await settle(batch)
+            for p in batch:
+                for event in p.events:
+                    await ack(event)
+            changed.set()  # room for the reader again
+
+    worker = asyncio.create_task(publish_due(), name="refusals-publish-due")
+    try:
+        async for event in events:
+            while len(due) >= MAX_PENDING:  # back-pressure: Faust pauses the partition
+                changed.clear()
+                await changed.wait()
+            try:
+                request = RefusalRequest.model_validate_json(event.value)
+            except ValueError:  # written by our own enrich agent; should not happen
+                log.exception("unreadable refusal request at offset %s", event.message.offset)
+                await ack(event)
+                continue
+            item = Pending(request.deal_id, request.revision, event.value, [event])
+            replaced = due.push(item.deal_id, request.due_at, item)
+            if replaced is not None and replaced.revision > item.revision:
+                # A replay of an older request after a seek: the newer one stays queued.
+                due.push(replaced.deal_id, request.due_at, replaced)
+                replaced = item
+            if replaced is not None:  # superseded: only the newest revision gets a record
+                for old in replaced.events:
+                    await ack(old)
+            metrics.REFUSALS_PENDING.set(len(due))
+            changed.set()
+            if worker.done():  # settle never raises; if it did, stop reading (nothing acked)
+                worker.result()
+    finally:
+        worker.cancel()
+
+
 def register(ctx) -> None:
     settings = ctx.settings
     publisher = RefusalPublisher(ctx, AverageChecks(settings, ctx.won_store))
@@ -187,51 +240,4 @@ def register(ctx) -> None:
     @ctx.app.agent(ctx.requests, name="refusals")
     async def refusals(stream):
         stream = stream.noack()
-        due: DueQueue[Pending] = DueQueue()
-        changed = asyncio.Event()
-
-        async def publish_due() -> None:
-            while True:
-                next_due = due.next_due()
-                if next_due is None or next_due > time.time():
-                    changed.clear()
-                    timeout = None if next_due is None else next_due - time.time()
-                    try:
-                        await asyncio.wait_for(changed.wait(), timeout)
-                    except asyncio.TimeoutError:
-                        pass
-                    continue
-                batch = due.pop_due(time.time(), settings.sink_batch_rows)
-                metrics.REFUSALS_PENDING.set(len(due))
-                await publisher.settle(batch)
-                for p in batch:
-                    for event in p.events:
-                        await stream.ack(event)
-                changed.set()  # room for the reader again
-
-        worker = asyncio.create_task(publish_due(), name="refusals-publish-due")
-        try:
-            async for event in stream.events():
-                while len(due) >= MAX_PENDING:  # back-pressure: Faust pauses the partition
-                    changed.clear()
-                    await changed.wait()
-                try:
-                    request = orjson.loads(event.value)
-                    item = Pending(request["deal_id"], int(request["revision"]), event.value, [event])
-                    due_at = float(request["due_at"])
-                except Exception:  # written by our own enrich agent; should not happen
-                    log.exception("unreadable refusal request at offset %s", event.message.offset)
-                    await stream.ack(event)
-                    continue
-                replaced = due.push(item.deal_id, due_at, item)
-                if replaced is not None and replaced.revision > item.revision:
-                    # A replay of an older request after a seek: the newer one stays queued.
-                    due.push(replaced.deal_id, due_at, replaced)
-                    replaced = item
-                if replaced is not None:  # superseded: only the newest revision gets a record
-                    for old in replaced.events:
-                        await stream.ack(old)
-                metrics.REFUSALS_PENDING.set(len(due))
-                changed.set()
-        finally:
-            worker.cancel()
+        await publish_in_due_order(stream.events(), stream.ack, publisher.settle, batch_rows=settings.sink_batch_rows)

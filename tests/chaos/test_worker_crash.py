@@ -1,54 +1,107 @@
-"""SIGKILL the worker mid-stream, restart it: no loss, no double count, and its offset
-commits catch up with the topics' ends (faust issue #596 would stall them)."""
+"""SIGKILL the worker's whole process group at random moments (some during its recovery)
+while the spec scenario streams, and re-send the whole scenario once mid-way (a producer
+that retried everything): the numbers end exact, every deal has one newest record on
+`refusals.classified` and one row in ClickHouse, and the commits reach the end of every
+input with no stall alarm (the watchdog never restarts anything)."""
 
 from __future__ import annotations
 
+import random
 import time
 
 import pytest
 
+from leakwatch.settings import Settings
+from leakwatch.store.clickhouse import ClickHouseStore
 from schemas import topics
 from services.simulator import spec_scenario as spec
-from tests.e2e.spec_numbers import EXPECTED_DAY1, EXPECTED_DAY2, MAIN_LEAK, observed, wait_for_spec_numbers
-from tests.support.kafka_io import group_lag, produce
-from tests.support.servers import WorkerProcess
+from tests.e2e.spec_numbers import EXPECTED_DAY1, EXPECTED_DAY2, MAIN_LEAK, wait_for_spec_numbers
+from tests.support.kafka_io import group_lag, produce, read_topic
+from tests.support.servers import WorkerProcess, _spawn
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.chaos]
+KILLS = 10
+LABELS = ("active", "reason", "kind", "leak", "hot", "source", "status")
 
 
-def test_sigkill_mid_stream_keeps_the_numbers_exact(kafka, tmp_path):
+def test_ten_sigkills_and_a_full_resend_keep_the_numbers_exact(kafka, tmp_path):
+    rng = random.Random(596)
     worker = WorkerProcess.configure(kafka, tmp_path, average_check_rub=f"{spec.PIPELINE}=40000")
     sc = spec.build()
     items = [*sc.events, *((topics.REVIEWS, r) for r in sc.reviews)]
-    half = len(items) // 2
+    chunks = [items[i * len(items) // KILLS:(i + 1) * len(items) // KILLS] for i in range(KILLS)]
+    started = time.monotonic()
     worker.start()
     try:
-        produce(kafka.bootstrap, worker.topic_prefix, items[:half], sc.malformed)
-        # Wait until the worker is visibly mid-stream: some refusals stored, not all.
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and observed(worker)[0]["total"] == 0:
-            time.sleep(0.5)  # (the first start has nothing to replay, so no watchdog restart)
-        assert observed(worker)[0]["total"] > 0, worker.tail()
-        worker.kill()
+        for i, chunk in enumerate(chunks):
+            produce(kafka.bootstrap, worker.topic_prefix, chunk, sc.malformed if i == 0 else ())
+            if i == KILLS // 2:  # the producer retried everything it ever sent
+                produce(kafka.bootstrap, worker.topic_prefix, items, sc.malformed)
+            time.sleep(rng.uniform(0.2, 4.0))  # mid-stream, at a random moment
+            worker.kill()
+            if i % 3 == 1:
+                # During recovery: killed again a moment after it joined its group.
+                worker.starts += 1
+                worker.proc = _spawn(worker.env, worker.log_path, "worker", worker.starts)
+                _wait_for_log(worker, "Seek stream partitions", worker.starts, timeout_s=120)
+                time.sleep(rng.uniform(0.0, 1.0))
+                worker.kill()
+            worker.start()
+        produced_at = time.monotonic()
 
-        produce(kafka.bootstrap, worker.topic_prefix, items[half:])
-        worker.start()
-        day1, day2 = wait_for_spec_numbers(worker)
+        day1, day2 = wait_for_spec_numbers(worker, timeout_s=300)
+        caught_up_s = time.monotonic() - produced_at
         assert day1 == EXPECTED_DAY1, worker.tail()
         assert {k: day2[k] for k in EXPECTED_DAY2} == EXPECTED_DAY2
         assert day2["main"] == {**MAIN_LEAK, "hot_cases": 18}
 
-        # Offsets are committed to the end of every input topic: within a few commit
-        # intervals, or after one restart by the commit watchdog (30 s idle + replay).
-        inputs = [worker.topic_prefix + spec_.name for spec_ in topics.INPUTS]
+        inputs = [worker.topic_prefix + s.name for s in topics.INPUTS]
         group = worker.env["LEAKWATCH_APP_ID"]
-        deadline = time.monotonic() + 150
-        lag = None
-        while time.monotonic() < deadline:
-            lag = group_lag(kafka.bootstrap, group, inputs)
-            if lag == 0:
-                break
+        deadline = time.monotonic() + 60
+        while (lag := group_lag(kafka.bootstrap, group, inputs)) and time.monotonic() < deadline:
             time.sleep(1)
         assert lag == 0, f"offset commits stalled with lag {lag}\n{worker.tail()}"
+        log = worker.log_path.read_text(errors="replace")
+        assert "offset commits stalled" not in log
+
+        # One newest record per deal on the public topic: every copy of the newest version
+        # agrees (at-least-once may repeat it, never change it).
+        records = read_topic(kafka.bootstrap, worker.topic_prefix + topics.CLASSIFIED.name)
+        newest: dict[str, list[dict]] = {}
+        for _, r in records:
+            top = newest.get(r["deal_id"])
+            if top is None or r["version"] > top[0]["version"]:
+                newest[r["deal_id"]] = [r]
+            elif r["version"] == top[0]["version"]:
+                top.append(r)
+        for deal_id, copies in newest.items():
+            assert len({tuple(c[k] for k in LABELS) for c in copies}) == 1, deal_id
+        assert {d for d, c in newest.items() if c[0]["active"]} == set(sc.refusals)
+
+        # One row per deal in ClickHouse, the newest version (read after the sink let go of chdb).
+        worker.stop()
+        store = ClickHouseStore.open(Settings(chdb_path=tmp_path / "chdb"))
+        try:
+            rows = store.query("SELECT deal_id, count() AS n, max(version) AS v FROM refusals FINAL GROUP BY deal_id")
+        finally:
+            store.close()
+        assert all(r["n"] == 1 for r in rows)
+        assert {r["deal_id"]: r["v"] for r in rows} == {d: c[0]["version"] for d, c in newest.items()}
+        print(f"\nchaos: {KILLS} kills + {sum(1 for i in range(KILLS) if i % 3 == 1)} during recovery, "
+              f"{len(records)} records for {len(newest)} deals, caught up {caught_up_s:.0f}s after the last "
+              f"start, whole run {time.monotonic() - started:.0f}s, records lost 0")
     finally:
         worker.stop()
+
+
+def _wait_for_log(worker: WorkerProcess, text: str, start: int, timeout_s: float) -> None:
+    marker = f"===== start {start} ====="
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        log = worker.log_path.read_text(errors="replace")
+        if text in log[log.rfind(marker):]:
+            return
+        if worker.proc.poll() is not None:
+            raise RuntimeError(worker.tail())
+        time.sleep(0.2)
+    raise TimeoutError(f"no {text!r} in the worker's log\n{worker.tail()}")
