@@ -51,6 +51,9 @@ class DealState(BaseModel):
     timeline: dict[str, Message] = Field(default_factory=dict)
     review: Review | None = None
     revision: int = 0  # bumps on every change; the version of the refusal record
+    # When the worker last changed this state (epoch seconds, the worker's clock, not the
+    # events'): the grace period and the retention run from here (leakwatch.domain.retention).
+    touched_at: float | None = None
     seen_events: list[str] = Field(default_factory=list)
 
     @property

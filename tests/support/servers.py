@@ -157,7 +157,8 @@ class WorkerProcess:
     def worker_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 120.0) -> None:
+    # The embedded classifier trains at every start: ~20 s of CPU, minutes on a loaded machine.
+    def start(self, timeout_s: float = 400.0) -> None:
         """The sink (when not running) and the worker, each answering /health."""
         if self.sink_proc is None or self.sink_proc.poll() is not None:
             self.start_sink(timeout_s)
@@ -165,7 +166,7 @@ class WorkerProcess:
         self.proc = _spawn(self.env, self.log_path, "worker", self.starts)
         _wait_healthy(self.proc, self.worker_url, "worker", self.log_path, timeout_s)
 
-    def start_sink(self, timeout_s: float = 120.0) -> None:
+    def start_sink(self, timeout_s: float = 400.0) -> None:
         self.sink_starts += 1
         self.sink_proc = _spawn(self.env, self.sink_log_path, "sink", self.sink_starts)
         _wait_healthy(self.sink_proc, self.url, "sink", self.sink_log_path, timeout_s)
