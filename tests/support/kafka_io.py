@@ -53,7 +53,14 @@ def newest_by_deal(records: list[tuple[bytes | None, dict]]) -> dict[str, dict]:
 
 
 def group_lag(bootstrap: str, group: str, topic_names: list[str]) -> int:
-    """Messages not yet committed by the consumer group across the topics."""
+    """Messages not yet committed by the consumer group across the topics (a fresh broker's
+    coordinator errors are retried)."""
+    from streams.topology import with_retries
+
+    return with_retries("reading the group's lag", lambda: _group_lag(bootstrap, group, topic_names), 60)
+
+
+def _group_lag(bootstrap: str, group: str, topic_names: list[str]) -> int:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
     try:
