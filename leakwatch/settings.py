@@ -99,8 +99,10 @@ class Settings(BaseSettings):
     worker_data_dir: Path = REPO_ROOT / ".local" / "faust"
     broker_session_timeout_s: float = Field(30.0, gt=0)
     broker_heartbeat_interval_s: float = Field(3.0, gt=0)
-    # aiokafka's max.poll.interval: a consumer that does not poll for this long leaves the group.
-    broker_max_poll_interval_s: float = Field(300.0, gt=0)
+    # aiokafka's max.poll.interval: a consumer that does not poll for this long leaves the
+    # group, and Faust 0.15 then never rejoins (its fetcher waits for a flow that only a new
+    # assignment resumes). Faust's default; slow classifiers never hold the fetcher up.
+    broker_max_poll_interval_s: float = Field(1000.0, gt=0)
     # Start-up against a fresh or restarting broker: retry coordinator/metadata errors this long.
     startup_deadline_s: float = Field(60.0, gt=0)
 

@@ -19,8 +19,8 @@ from tests.support.kafka_io import newest_by_deal, produce_scenario, read_topic
 from tests.support.servers import WorkerProcess
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.chaos]
-POLL_INTERVAL_S = 10
-SLOW_S = 15  # longer than the poll interval
+POLL_INTERVAL_S = 30
+SLOW_S = 40  # longer than the poll interval
 
 
 def broken_llm(request: dict, call: int) -> Reply:

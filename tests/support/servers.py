@@ -160,11 +160,15 @@ class WorkerProcess:
     # The embedded classifier trains at every start: ~20 s of CPU, minutes on a loaded machine.
     def start(self, timeout_s: float = 400.0) -> None:
         """The sink (when not running) and the worker, each answering /health."""
-        if self.sink_proc is None or self.sink_proc.poll() is not None:
-            self.start_sink(timeout_s)
-        self.starts += 1
-        self.proc = _spawn(self.env, self.log_path, "worker", self.starts)
-        _wait_healthy(self.proc, self.worker_url, "worker", self.log_path, timeout_s)
+        try:
+            if self.sink_proc is None or self.sink_proc.poll() is not None:
+                self.start_sink(timeout_s)
+            self.starts += 1
+            self.proc = _spawn(self.env, self.log_path, "worker", self.starts)
+            _wait_healthy(self.proc, self.worker_url, "worker", self.log_path, timeout_s)
+        except BaseException:
+            self.stop()  # no server outlives a failed start
+            raise
 
     def start_sink(self, timeout_s: float = 400.0) -> None:
         self.sink_starts += 1
