@@ -124,7 +124,8 @@ def _live_board(url: str, worker: subprocess.Popen) -> None:
             time.sleep(2)
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, name: str, timeout_s: float = 180) -> None:
+def _wait_healthy(url: str, proc: subprocess.Popen, name: str, timeout_s: float = 600) -> None:
+    # The worker trains its embedded classifier first: ~20 s of CPU, minutes on a busy machine.
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
