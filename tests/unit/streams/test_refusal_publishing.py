@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import orjson
 import pytest
 
-from leakwatch.domain.deal_state import DealState, apply_event
+from leakwatch.domain.deal_state import apply_event
 from leakwatch.settings import Settings
 from schemas.conversation import ClassificationResult
 from schemas.events import DealEvent
