@@ -18,7 +18,8 @@ from tests.e2e.test_classifier_flow import LABELS, final_states
 from tests.support.kafka_io import newest_by_deal, produce_scenario, read_topic
 from tests.support.servers import WorkerProcess
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.chaos]
+# Minutes on a busy machine: every start trains the embedded classifier first.
+pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.chaos, pytest.mark.timeout(1800)]
 POLL_INTERVAL_S = 30
 SLOW_S = 40  # longer than the poll interval
 

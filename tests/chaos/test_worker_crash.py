@@ -19,7 +19,8 @@ from tests.e2e.spec_numbers import EXPECTED_DAY1, EXPECTED_DAY2, MAIN_LEAK, wait
 from tests.support.kafka_io import group_lag, produce, read_topic
 from tests.support.servers import WorkerProcess
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.chaos]
+# Minutes on a busy machine: every start trains the embedded classifier first.
+pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.chaos, pytest.mark.timeout(3600)]
 KILLS = 10
 LABELS = ("active", "reason", "kind", "leak", "hot", "source", "status")
 
