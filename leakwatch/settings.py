@@ -173,6 +173,8 @@ class Settings(BaseSettings):
     notifier_backoff_s: float = Field(1.0, ge=0, le=60)  # doubles per attempt, capped at 30 s
     notifier_timeout_s: float = Field(10.0, gt=0, le=120)
     notifier_max_alert_age_s: float = Field(86400.0, gt=0)  # older alerts are skipped, not posted
+    # Which alerts each target already has, so a restart posts none twice (a volume in compose).
+    notifier_state_path: Path = REPO_ROOT / ".local" / "notifier" / "delivered.sqlite"
 
     @field_validator("ingest_mapping", mode="before")
     @classmethod

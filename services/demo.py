@@ -16,6 +16,7 @@ import httpx
 
 from leakwatch.domain.money import format_rub as rub
 from leakwatch.settings import REPO_ROOT
+from services.health import NotHealthy, wait_healthy
 
 STATE = REPO_ROOT / ".local"
 KAFKA = REPO_ROOT / "deploy" / "local" / "kafka.sh"
@@ -57,7 +58,10 @@ def run(args) -> int:
                                   stdout=log.open("w"), stderr=subprocess.STDOUT)
         started.append(worker)
         url = f"http://127.0.0.1:{args.port}"
-        _wait_healthy(url, worker)
+        try:
+            wait_healthy(url, worker, 180, name="worker")
+        except NotHealthy as exc:
+            raise SystemExit(f"{exc}; see {log}") from None
         sim = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "simulate", "live", "--rate", str(args.rate)],
                                env=env, stdout=subprocess.DEVNULL)
         started.append(sim)
@@ -111,16 +115,3 @@ def _live_board(url: str, worker: subprocess.Popen) -> None:
             except httpx.HTTPError:
                 pass
             time.sleep(2)
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 180) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"worker exited during start ({proc.returncode})")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    raise SystemExit("worker did not become healthy")
