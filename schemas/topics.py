@@ -15,7 +15,6 @@ class TopicSpec:
     model: type[BaseModel]
     key_field: str
     public: bool  # part of the contract with downstream services
-    compacted: bool = False
 
 
 DEALS = TopicSpec("crm.deals", events.DealEvent, "deal_id", public=False)
