@@ -15,6 +15,7 @@ from datetime import datetime
 import httpx
 
 from leakwatch.domain.money import format_rub as rub
+from leakwatch.domain.plurals import count_ru
 from leakwatch.settings import REPO_ROOT
 from services.health import NotHealthy, wait_healthy
 
@@ -35,7 +36,7 @@ def summary(cards: dict) -> str:
     main_text = f"главная: «{main['leak']}» {rub(main['leak_rub'])} ({main['leak_pct']}%)" if main else "главная: —"
     return (f"{datetime.now():%H:%M:%S}  Отказы целевых: {c1['total']:>4} | Можно было спасти: {c1['salvageable']:>4} "
             f"({c1['salvageable_pct']}%) | Потенц. выручка: {rub(c1['potential_lost_rub'])}  ||  "
-            f"Утечка дня: {rub(c2['leak_rub'])} на {c2['cases']} случаях, {main_text}, "
+            f"Утечка дня: {rub(c2['leak_rub'])} на {count_ru(c2['cases'], 'случае', 'случаях', 'случаях')}, {main_text}, "
             f"горячих {c2['hot_cases']} из {c2['cases']}")
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from leakwatch.domain.money import format_rub
+from leakwatch.domain.plurals import count_ru
 from leakwatch.settings import Settings
 from schemas.alerts import LeakSpikeAlert
 
@@ -63,6 +64,7 @@ class SpikeRules:
             kind="salvageable_burst", period_start=now - self.burst_window, period_end=now,
             value=salvageable_last_hour, baseline=self.burst_per_hour,
             factor=round(salvageable_last_hour / self.burst_per_hour, 3),
-            message_ru=f"За последний час {salvageable_last_hour} спасаемых отказов (порог {self.burst_per_hour})",
+            message_ru=f"За последний час {count_ru(salvageable_last_hour, 'спасаемый отказ', 'спасаемых отказа', 'спасаемых отказов')} "
+                       f"(порог {self.burst_per_hour})",
             created_at=now,
         )

@@ -73,7 +73,8 @@ def rule_specs(thresholds: SpikeRules) -> list[RuleSpec]:
             uid="leakwatch-salvageable-burst", title="Всплеск спасаемых отказов",
             sql=alert_sql("alert_salvageable_burst", thresholds),
             window_s=int(thresholds.burst_window.total_seconds()), threshold=thresholds.burst_per_hour, for_="0s", panel_title="Можно было спасти",
-            summary=f"{{{{ $values.B.Value }}}} спасаемых отказов за час (порог {thresholds.burst_per_hour})",
+            # "Спасаемых отказов: N", not "N спасаемых отказов": a Grafana template has no Russian plurals
+            summary=f"Спасаемых отказов за час: {{{{ $values.B.Value }}}} (порог {thresholds.burst_per_hour})",
             description="Больше обычного клиентов потеряно по вине отработки за последний час."),
     ]
 
