@@ -1,6 +1,10 @@
 """`leakwatch demo`: the whole pipeline on this machine, no Docker. Starts Kafka (the
 project's script), the worker, and live simulated traffic; prints the two cards' numbers
-as they change. Ctrl-C stops everything it started."""
+as they change. Ctrl-C stops everything it started.
+
+The worker and the simulator write to log files under .local/, never to the terminal: a
+line from them (librdkafka logs on stderr from C, past rich's redirection) would land on
+the board and break its redraw."""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ import time
 from datetime import datetime
 
 import httpx
+from rich.console import Console
+from rich.text import Text
 
 from leakwatch.domain.money import format_rub as rub
 from leakwatch.domain.plurals import count_ru
@@ -47,28 +53,33 @@ def run(args) -> int:
            "LEAKWATCH_CHDB_PATH": str(STATE / "demo-chdb"),
            "LEAKWATCH_WORKER_DATA_DIR": str(STATE / "demo-faust")}
     started: list[subprocess.Popen] = []
-    log = (STATE / "demo-worker.log")
+    log, sim_log = STATE / "demo-worker.log", STATE / "demo-simulator.log"
+    console = Console()
     try:
         STATE.mkdir(exist_ok=True)
         # A fresh stack each time: the demo's numbers start at zero.
         subprocess.run([str(KAFKA), "reset"], check=True, stdout=subprocess.DEVNULL)
         shutil.rmtree(STATE / "demo-chdb", ignore_errors=True)
         subprocess.run([str(KAFKA), "start"], check=True)
-        print(f"worker starting (log: {log})")
         worker = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "worker"], env=env,
                                   stdout=log.open("w"), stderr=subprocess.STDOUT)
         started.append(worker)
         url = f"http://127.0.0.1:{args.port}"
+        # 10–40 s: topics, ClickHouse, and the embedded classifier learning its example bank.
+        waiting = "worker starting: topics, ClickHouse, the classifier's example bank"
         try:
-            wait_healthy(url, worker, 180, name="worker")
+            with console.status(f"{waiting}…") as status:
+                took = wait_healthy(url, worker, 180, name="worker",
+                                    on_wait=lambda s: status.update(f"{waiting}… {s:.0f} s"))
         except NotHealthy as exc:
             raise SystemExit(f"{exc}; see {log}") from None
+        print(f"worker ready in {took:.0f} s (log: {log})")
         sim = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "simulate", "live", "--rate", str(args.rate)],
-                               env=env, stdout=subprocess.DEVNULL)
+                               env=env, stdout=sim_log.open("w"), stderr=subprocess.STDOUT)
         started.append(sim)
-        print("simulated traffic flowing; cards for today (Ctrl-C stops everything):")
+        print(f"simulated traffic flowing (log: {sim_log}); cards for today (Ctrl-C stops everything):")
         if sys.stdout.isatty():
-            _live_board(url, worker)
+            _live_board(url, worker, console)
             return 0
         last = None
         while True:
@@ -99,8 +110,10 @@ def run(args) -> int:
         subprocess.run([str(KAFKA), "stop"], check=False)
 
 
-def _live_board(url: str, worker: subprocess.Popen) -> None:
-    """The terminal board, redrawn in place every 2 s until Ctrl-C or the worker stops."""
+def _live_board(url: str, worker: subprocess.Popen, console: Console) -> None:
+    """The terminal board, redrawn every 2 s until Ctrl-C or the worker stops. On the
+    alternate screen, as `leakwatch board` draws it: each frame starts at the top, so a board
+    taller than the terminal is cut, never scrolled into a second copy of its top lines."""
     from rich.live import Live
 
     from leakwatch.board.render import board
@@ -109,10 +122,17 @@ def _live_board(url: str, worker: subprocess.Popen) -> None:
     from leakwatch.settings import load_settings
 
     tz, source = load_settings().tz, WorkerSource(url)
-    with Live(refresh_per_second=2, screen=False) as live:
-        while worker.poll() is None:
-            try:
-                live.update(board(source.cards(*day_bounds(datetime.now(tz), tz), None, None)))
-            except httpx.HTTPError:
-                pass
-            time.sleep(2)
+    last = None
+    try:
+        with Live(Text("waiting for the first cards…", style="dim"), console=console, refresh_per_second=2,
+                  screen=True) as live:
+            while worker.poll() is None:
+                try:
+                    last = source.cards(*day_bounds(datetime.now(tz), tz), None, None)
+                    live.update(board(last))
+                except httpx.HTTPError:
+                    pass
+                time.sleep(2)
+    finally:
+        if last is not None:  # the alternate screen is gone: leave the last numbers behind
+            print(summary(last.model_dump(mode="json")))

@@ -114,7 +114,7 @@ def pin_start_offsets(settings: Settings, timeout_s: float = 30.0) -> int:
     try:
         meta = consumer.list_topics(timeout=timeout_s).topics
         tps = [TopicPartition(name, p) for name in consumed_topics(settings) for p in meta[name].partitions]
-        missing = [tp for tp in consumer.committed(tps, timeout=timeout_s) if tp.offset < 0]
+        missing = [tp for tp in _committed(consumer, tps, timeout_s) if tp.offset < 0]
         for tp in missing:
             tp.offset = _log_start(consumer, tp, timeout_s)
         if missing:
@@ -126,6 +126,20 @@ def pin_start_offsets(settings: Settings, timeout_s: float = 30.0) -> int:
         return len(missing)
     finally:
         consumer.close()
+
+
+def _committed(consumer, tps: list, timeout_s: float) -> list:
+    """The group's committed offsets. A broker started a moment ago answers NOT_COORDINATOR
+    while it creates __consumer_offsets (measured with `leakwatch demo`: the worker died on it
+    at every fresh start); that error is retriable, so ask again until the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return consumer.committed(tps, timeout=timeout_s)
+        except KafkaException as exc:
+            if not exc.args[0].retriable() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def _log_start(consumer, tp, timeout_s: float) -> int:
