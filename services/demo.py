@@ -40,9 +40,10 @@ def summary(cards: dict) -> str:
     c1, c2 = cards["card1"], cards["card2"]
     main = c2["by_leak"][0] if c2["by_leak"] else None
     main_text = f"главная: «{main['leak']}» {rub(main['leak_rub'])} ({main['leak_pct']}%)" if main else "главная: —"
+    on_cases = count_ru(c2["cases"], "случае", "случаях", "случаях")  # «на 1 случае», «на 47 случаях»
     return (f"{datetime.now():%H:%M:%S}  Отказы целевых: {c1['total']:>4} | Можно было спасти: {c1['salvageable']:>4} "
             f"({c1['salvageable_pct']}%) | Потенц. выручка: {rub(c1['potential_lost_rub'])}  ||  "
-            f"Утечка дня: {rub(c2['leak_rub'])} на {count_ru(c2['cases'], 'случае', 'случаях', 'случаях')}, {main_text}, "
+            f"Утечка дня: {rub(c2['leak_rub'])} на {on_cases}, {main_text}, "
             f"горячих {c2['hot_cases']} из {c2['cases']}")
 
 

@@ -64,7 +64,10 @@ class SpikeRules:
             kind="salvageable_burst", period_start=now - self.burst_window, period_end=now,
             value=salvageable_last_hour, baseline=self.burst_per_hour,
             factor=round(salvageable_last_hour / self.burst_per_hour, 3),
-            message_ru=f"За последний час {count_ru(salvageable_last_hour, 'спасаемый отказ', 'спасаемых отказа', 'спасаемых отказов')} "
-                       f"(порог {self.burst_per_hour})",
+            message_ru=f"За последний час {_salvageable_ru(salvageable_last_hour)} (порог {self.burst_per_hour})",
             created_at=now,
         )
+
+
+def _salvageable_ru(n: int) -> str:
+    return count_ru(n, "спасаемый отказ", "спасаемых отказа", "спасаемых отказов")

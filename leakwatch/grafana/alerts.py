@@ -27,7 +27,6 @@ GROUP_INTERVAL = "1m"
 LABELS = {"team": "leakwatch"}  # the notification policy routes on it; no "$" (labels are env-interpolated)
 
 
-
 def add_threshold_arguments(parser) -> None:
     defaults = SpikeRules()
     parser.add_argument("--leak-factor", type=float, default=defaults.leak_factor,
@@ -64,7 +63,8 @@ def rule_specs(thresholds: SpikeRules) -> list[RuleSpec]:
     return [
         RuleSpec(
             uid="leakwatch-leak-spike", title="Утечка выше обычной", sql=alert_sql("alert_leak_spike", thresholds),
-            window_s=int(thresholds.leak_window.total_seconds()), threshold=thresholds.leak_factor, for_="5m", panel_title="Утечка дня",
+            window_s=int(thresholds.leak_window.total_seconds()), threshold=thresholds.leak_factor, for_="5m",
+            panel_title="Утечка дня",
             summary=f"Утечка за сутки в {{{{ printf \"%.1f\" $values.B.Value }}}} раза больше среднего дня "
                     f"(порог ×{thresholds.leak_factor:g})",
             description="Спасаемые потери за последние 24 часа против среднего дня за "
@@ -72,7 +72,8 @@ def rule_specs(thresholds: SpikeRules) -> list[RuleSpec]:
         RuleSpec(
             uid="leakwatch-salvageable-burst", title="Всплеск спасаемых отказов",
             sql=alert_sql("alert_salvageable_burst", thresholds),
-            window_s=int(thresholds.burst_window.total_seconds()), threshold=thresholds.burst_per_hour, for_="0s", panel_title="Можно было спасти",
+            window_s=int(thresholds.burst_window.total_seconds()), threshold=thresholds.burst_per_hour, for_="0s",
+            panel_title="Можно было спасти",
             # "Спасаемых отказов: N", not "N спасаемых отказов": a Grafana template has no Russian plurals
             summary=f"Спасаемых отказов за час: {{{{ $values.B.Value }}}} (порог {thresholds.burst_per_hour})",
             description="Больше обычного клиентов потеряно по вине отработки за последний час."),
