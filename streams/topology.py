@@ -12,7 +12,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from leakwatch.errors import StartupError
@@ -128,17 +128,24 @@ def pin_start_offsets(settings: Settings, timeout_s: float = 30.0) -> int:
         consumer.close()
 
 
+_COORDINATOR_STARTING = {KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_NOT_AVAILABLE,
+                         KafkaError.COORDINATOR_LOAD_IN_PROGRESS}
+
+
 def _committed(consumer, tps: list, timeout_s: float) -> list:
     """The group's committed offsets. A broker started a moment ago answers NOT_COORDINATOR
-    while it creates __consumer_offsets (measured with `leakwatch demo`: the worker died on it
-    at every fresh start); that error is retriable, so ask again until the deadline."""
+    while it creates __consumer_offsets (measured with `leakwatch demo` and the e2e tests on a
+    busy machine: the worker died on it at start); librdkafka does not flag it retriable, but
+    it passes once the coordinator is loaded, so ask again until the deadline."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
             return consumer.committed(tps, timeout=timeout_s)
         except KafkaException as exc:
-            if not exc.args[0].retriable() or time.monotonic() > deadline:
+            error = exc.args[0]
+            if not (error.retriable() or error.code() in _COORDINATOR_STARTING) or time.monotonic() > deadline:
                 raise
+            log.info("group coordinator not ready (%s); asking again", error.name())
             time.sleep(0.5)
 
 
