@@ -18,14 +18,17 @@ class Bitrix24Rest:
             raise LookupFailed(f"{what}: no `result` object in the answer")
         return result
 
-    async def call(self, call_id: str) -> dict | None:
-        """The call's statistic record; None while Bitrix24 has not written it yet."""
+    async def call(self, call_id: str) -> dict:
+        """The call's statistic record; LookupFailed while Bitrix24 has not written it yet
+        (the webhook is then kept and read again)."""
         what = f"voximplant.statistic.get for call {call_id}"
         answer = await self._rest.get_json("voximplant.statistic.get.json", {"FILTER[CALL_ID]": call_id}, what)
         result = _result(answer, what)
         if not isinstance(result, list):
             raise LookupFailed(f"{what}: no `result` list in the answer")
-        return result[0] if result and isinstance(result[0], dict) else None
+        if not result or not isinstance(result[0], dict):
+            raise LookupFailed(f"{what}: no record yet")
+        return result[0]
 
     async def close(self) -> None:
         await self._rest.close()

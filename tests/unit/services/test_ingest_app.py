@@ -158,11 +158,8 @@ def test_kafka_not_confirming_is_503_not_stored(setup):
 def test_body_cap_stops_reading_a_chunked_body(setup, monkeypatch):
     client, publisher = setup
     monkeypatch.setattr("services.ingest.app.MAX_BODY_BYTES", 1000)
-    sent = []
-
     def chunks():
         for _ in range(100):
-            sent.append(1)
             yield b"x" * 100
 
     r = client.post("/v1/webhooks/telephony", content=chunks(), headers={"X-Leakwatch-Token": "tel-secret"})
