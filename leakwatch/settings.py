@@ -177,6 +177,16 @@ class Settings(BaseSettings):
     ingest_bitrix24_webhook_url: SecretStr | None = None
     ingest_ack_timeout_s: float = Field(10.0, gt=0, le=300)  # Kafka ack wait before a 503
 
+    # Transcribe (`leakwatch transcribe`): calls with a recording URL and no transcript.
+    transcribe_engine: Literal["embedded", "openai"] = "embedded"
+    transcribe_base_url: str | None = None  # an OpenAI-compatible server's /v1
+    transcribe_model: str = "whisper-1"
+    transcribe_api_key: SecretStr | None = None
+    whisper_model_dir: Path | None = None  # a CTranslate2 Whisper model; default: the packaged base
+    transcribe_language: str = Field("ru", pattern=r"^[a-z]{2}$")
+    transcribe_manager_channel: int = Field(0, ge=0, le=1)  # which stereo channel is the employee
+    transcribe_max_recording_mb: float = Field(200.0, gt=0, le=2000)
+
     # Notifier: alerts.leak_spikes and Grafana's webhook -> webhook / Telegram / Slack.
     notifier_host: str = "127.0.0.1"
     notifier_port: int = Field(8089, ge=1, le=65535)
@@ -216,6 +226,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _ingest_pairs(self) -> "Settings":
+        if self.transcribe_engine == "openai" and not self.transcribe_base_url:
+            raise ValueError("LEAKWATCH_TRANSCRIBE_ENGINE=openai needs LEAKWATCH_TRANSCRIBE_BASE_URL")
         if (self.ingest_mango_api_key is None) != (self.ingest_mango_api_salt is None):
             raise ValueError("LEAKWATCH_INGEST_MANGO_API_KEY and LEAKWATCH_INGEST_MANGO_API_SALT go together")
         if (self.ingest_amocrm_api_url is None) != (self.ingest_amocrm_api_token is None):
