@@ -73,6 +73,8 @@ class WhisperEngine:
         self._beam = beam_size
 
     def transcribe(self, samples: np.ndarray, language: str) -> list[Segment]:
+        # Silero VAD (shipped inside faster-whisper): a call channel is half silence, which
+        # is skipped, and segment times then come from where speech really starts.
         segments, _ = self._model.transcribe(samples.astype(np.float32), language=language, beam_size=self._beam,
-                                             vad_filter=False, condition_on_previous_text=False)
+                                             vad_filter=True, condition_on_previous_text=False)
         return [Segment(s.start, s.end, s.text) for s in segments]

@@ -188,3 +188,15 @@ def test_a_source_without_a_secret_is_closed():
         assert client.post("/v1/webhooks/telephony", json={}, headers={"X-Leakwatch-Token": ""}).status_code == 401
         assert client.post("/v1/webhooks/zadarma", content=b"event=NOTIFY_END", headers=FORM).status_code == 401
         assert client.post("/v1/webhooks/mango/events/summary", content=b"json={}", headers=FORM).status_code == 401
+
+
+def test_ingest_will_not_start_with_a_telephony_source_and_no_phone_salt():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LEAKWATCH_INGEST_ZADARMA_SECRET": "zd", "LEAKWATCH_KAFKA_BOOTSTRAP": "127.0.0.1:1"}
+    env.pop("LEAKWATCH_PHONE_HASH_SALT", None)
+    done = subprocess.run([sys.executable, "-m", "leakwatch.cli", "ingest"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2 and "LEAKWATCH_PHONE_HASH_SALT" in done.stderr
