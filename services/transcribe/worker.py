@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timezone
 
 import httpx
 from confluent_kafka import Consumer
 
 from leakwatch.settings import Settings
 from schemas.decoding import decode
-from schemas.events import CallEvent
+from schemas.events import CallEvent, DeadLetter
 from schemas.topics import CALLS, INGEST_DEADLETTER
 from services.kafka_out import DeliveryFailed, EventProducer
 from services.transcribe.engines import Engine
@@ -100,10 +101,6 @@ class TranscribeWorker:
                  time.monotonic() - started)
 
     def _dead_letter(self, call: CallEvent, error: str) -> None:
-        from datetime import datetime, timezone
-
-        from schemas.events import DeadLetter
-
         letter = DeadLetter(topic=CALLS.name, partition=None, offset=None, key=call.deal_id, error=error,
                             payload=call.model_dump_json(exclude_none=True), received_at=datetime.now(timezone.utc))
         log.warning("%s: recording not transcribed: %s", call.call_id, error)
