@@ -42,19 +42,17 @@ def leader_topic(settings: Settings) -> str:
     return f"{settings.app_id}-__assignor-__leader"
 
 
-def _config(spec: public.TopicSpec) -> dict[str, str]:
-    config = {}
-    if spec.retention_days is not None:
-        config["retention.ms"] = str(spec.retention_days * 24 * 3600 * 1000)
-    if spec.compacted:
-        config["cleanup.policy"] = "compact"
-    return config
+def _config(settings: Settings, spec: public.TopicSpec) -> dict[str, str]:
+    hours = spec.retention_h
+    if spec in public.INGEST_PRIVATE and settings.ingest_deadletter_retention_h:
+        hours = settings.ingest_deadletter_retention_h
+    return {"retention.ms": str(int(hours * 3600_000))} if hours is not None else {}
 
 
 def all_topics(settings: Settings) -> list[KafkaTopic]:
     n = settings.topic_partitions
     t = settings.topic
-    topics = [KafkaTopic(t(spec.name), n, _config(spec)) for spec in (*public.ALL, *public.INTERNAL)]
+    topics = [KafkaTopic(t(spec.name), n, _config(settings, spec)) for spec in (*public.ALL, *public.INTERNAL)]
     topics += [
         # Faust names these itself from the app id; the prefix cannot apply.
         KafkaTopic(changelog_topic(settings, DEAL_STATE_TABLE), n, {"cleanup.policy": "compact"}),
@@ -168,7 +166,7 @@ def pin_start_offsets(settings: Settings, timeout_s: float = 30.0) -> int:
         def pin() -> int:
             meta = consumer.list_topics(timeout=timeout_s).topics
             tps = [TopicPartition(name, p) for name in consumed_topics(settings) for p in meta[name].partitions]
-            missing = [tp for tp in consumer.committed(tps, timeout=timeout_s) if tp.offset < 0]
+            missing = [tp for tp in _committed(consumer, tps, timeout_s) if tp.offset < 0]
             for tp in missing:
                 tp.offset = consumer.get_watermark_offsets(tp, timeout=timeout_s)[0]
             if missing:
@@ -187,3 +185,8 @@ def pin_start_offsets(settings: Settings, timeout_s: float = 30.0) -> int:
             return 0
     finally:
         consumer.close()
+
+
+def _committed(consumer, tps: list, timeout_s: float) -> list:
+    """The group's committed offsets; a fresh broker's coordinator errors are asked again."""
+    return with_retries("reading committed offsets", lambda: consumer.committed(tps, timeout=timeout_s), timeout_s)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -17,6 +17,13 @@ from leakwatch.cards.period import parse_instant, requested_period
 from leakwatch.cards.snapshot import period_sql, read_cards
 from leakwatch.settings import Settings
 from leakwatch.store.clickhouse import ClickHouseStore
+
+
+def case_json(row: dict, tz: tzinfo) -> dict:
+    """A /cases row with its times in the department's zone, as /cards gives its period
+    (ClickHouse hands back UTC columns as naive datetimes)."""
+    return {k: (v if v.tzinfo else v.replace(tzinfo=timezone.utc)).astimezone(tz).isoformat()
+            if isinstance(v, datetime) else v for k, v in row.items()}
 
 
 def create_app(settings: Settings, store: ClickHouseStore, health: Callable[[], dict], *,
@@ -46,7 +53,7 @@ def create_app(settings: Settings, store: ClickHouseStore, health: Callable[[], 
 
     def cases(start, end, pipeline, manager):
         rows = store.query(period_sql("salvageable_cases", start, end, pipeline=pipeline, manager=manager))
-        return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in rows]
+        return [case_json(r, settings.tz) for r in rows]
 
     @app.get("/cards")
     async def cards_view(request: Request):

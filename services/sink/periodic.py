@@ -15,7 +15,7 @@ from leakwatch.cards.macros import expand
 from leakwatch.cards.period import day_bounds
 from leakwatch.cards.queries import ALERT_SALVAGEABLE_BURST
 from leakwatch.cards.snapshot import period_sql, read_cards
-from leakwatch.domain.spikes import BURST_WINDOW, LEAK_WINDOW, SpikeRules
+from leakwatch.domain.spikes import SpikeRules
 from leakwatch.settings import Settings
 from leakwatch.store.clickhouse import ClickHouseStore
 from schemas.topics import LEAK_SPIKES
@@ -36,14 +36,14 @@ def refresh_gauges(settings: Settings, store: ClickHouseStore) -> None:
 class SpikeChecker:
     def __init__(self, settings: Settings, store: ClickHouseStore):
         self.s, self.store = settings, store
-        self.rules = SpikeRules(settings.spike_leak_factor, settings.spike_burst_per_hour)
+        self.rules = SpikeRules.from_settings(settings)
         self._producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "acks": "all",
                                    "enable.idempotence": True})
 
     def measure(self, now: datetime) -> tuple[float, float, int]:
-        totals = self.store.query(period_sql("card2_totals", now - LEAK_WINDOW, now,
-                                             baseline_days=self.s.baseline_days))[0]
-        burst = self.store.query(expand(ALERT_SALVAGEABLE_BURST, time_from=now - BURST_WINDOW, time_to=now,
+        totals = self.store.query(period_sql("card2_totals", now - self.rules.leak_window, now,
+                                             baseline_days=self.rules.baseline_days))[0]
+        burst = self.store.query(expand(ALERT_SALVAGEABLE_BURST, time_from=now - self.rules.burst_window, time_to=now,
                                         variables={}))[0]
         return float(totals["leak_rub"] or 0), float(totals["baseline_daily_rub"] or 0), int(burst["salvageable_refusals"])
 

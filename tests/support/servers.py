@@ -7,12 +7,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from services.health import NotHealthy, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_SCRIPT = ROOT / "deploy" / "local" / "kafka.sh"
@@ -68,17 +69,10 @@ def _spawn(env: dict, log_path: Path, command: str, starts: int) -> subprocess.P
 
 
 def _wait_healthy(proc: subprocess.Popen, url: str, what: str, log_path: Path, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}:\n{_tail(log_path)}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"{what} did not answer in {timeout_s}s:\n{_tail(log_path)}")
+    try:
+        wait_healthy(url, proc, timeout_s, name=what)
+    except NotHealthy as exc:
+        raise RuntimeError(f"{exc}:\n{_tail(log_path)}") from None
 
 
 def _tail(path: Path, lines: int = 60) -> str:
