@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from schemas import alerts, events
+from schemas import alerts, events, reactivation
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,13 @@ REVIEWS = TopicSpec("refusals.reviewed", events.RefusalReview, "deal_id", public
 CLASSIFIED = TopicSpec("refusals.classified", events.ClassifiedRefusal, "deal_id", public=True)
 DEADLETTER = TopicSpec("deadletter", events.DeadLetter, "key", public=True)
 LEAK_SPIKES = TopicSpec("alerts.leak_spikes", alerts.LeakSpikeAlert, "alert_id", public=True)
+# The «Воронка отказов», derived from CLASSIFIED by services/reactivation; compacted: the
+# newest entry per deal is the list.
+REACTIVATION = TopicSpec("refusals.reactivation", reactivation.ReactivationEntry, "deal_id", public=True,
+                         compacted=True)
 
 # Events that change a deal's state, all keyed by deal_id with the same partition count,
 # so one worker holds a deal's whole state (Faust tables are co-partitioned with them).
 INPUTS = (DEALS, CALLS, ACTIVITIES, REVIEWS)
-ALL = (*INPUTS, CLASSIFIED, DEADLETTER, LEAK_SPIKES)
+ALL = (*INPUTS, CLASSIFIED, DEADLETTER, LEAK_SPIKES, REACTIVATION)
 BY_NAME = {spec.name: spec for spec in ALL}
