@@ -22,6 +22,8 @@ SUBCOMMANDS = {
     "ingest": "services.ingest.cli",
     "notifier": "services.notifier.cli",
     "demo": "services.demo",
+    "reactivation": "services.reactivation.cli",
+    "import": "services.history.cli",
 }
 
 

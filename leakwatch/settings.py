@@ -174,6 +174,25 @@ class Settings(BaseSettings):
     notifier_timeout_s: float = Field(10.0, gt=0, le=120)
     notifier_max_alert_age_s: float = Field(86400.0, gt=0)  # older alerts are skipped, not posted
 
+    # ------------------------------------------------------------------------------------
+    # services/reactivation and `leakwatch import` (self-contained block)
+    # ------------------------------------------------------------------------------------
+    # The recontact task in the CRM for each deal that goes on the «Воронка отказов»: none,
+    # amocrm (POST /api/v4/tasks with a long-lived token) or bitrix24 (tasks.task.add via an
+    # inbound webhook URL, which embeds its key and is therefore secret).
+    reactivation_crm: Literal["none", "amocrm", "bitrix24"] = "none"
+    amocrm_url: str | None = None  # https://<subdomain>.amocrm.ru
+    amocrm_token: SecretStr | None = None
+    bitrix24_rest_url: SecretStr | None = None  # https://<portal>.bitrix24.ru/rest/<user>/<key>/
+    reactivation_task_type_id: int = Field(1, ge=1)  # amoCRM: 1 Звонок, 2 Встреча
+    reactivation_default_user_id: int | None = Field(None, ge=1)  # when the manager has no CRM id
+    reactivation_crm_max_attempts: int = Field(4, ge=1, le=20)
+    reactivation_crm_backoff_s: float = Field(1.0, ge=0, le=60)  # doubles per attempt
+    reactivation_crm_timeout_s: float = Field(10.0, gt=0, le=120)
+    # `leakwatch import`: requests per second (amoCRM allows 7, Bitrix24 2).
+    import_amocrm_rps: float = Field(7.0, gt=0, le=50)
+    import_bitrix24_rps: float = Field(2.0, gt=0, le=50)
+
     @field_validator("ingest_mapping", mode="before")
     @classmethod
     def _mapping_json(cls, raw: object) -> object:
@@ -191,6 +210,14 @@ class Settings(BaseSettings):
             except orjson.JSONDecodeError as exc:
                 raise ValueError(f"not valid JSON: {exc}") from None
         return raw
+
+    @model_validator(mode="after")
+    def _crm_ready(self) -> "Settings":
+        if self.reactivation_crm == "amocrm" and not (self.amocrm_url and self.amocrm_token):
+            raise ValueError("LEAKWATCH_REACTIVATION_CRM=amocrm needs LEAKWATCH_AMOCRM_URL and LEAKWATCH_AMOCRM_TOKEN")
+        if self.reactivation_crm == "bitrix24" and not self.bitrix24_rest_url:
+            raise ValueError("LEAKWATCH_REACTIVATION_CRM=bitrix24 needs LEAKWATCH_BITRIX24_REST_URL")
+        return self
 
     @model_validator(mode="after")
     def _telegram_pair(self) -> "Settings":

@@ -52,6 +52,7 @@ class ReactivationEntry(BaseModel):
     amount_rub: int | None
     money_rub: int  # the deal's amount when known, else the average check
     evidence: str  # the quote the verdict rests on
+    crm_task: str | None = None  # the recontact task created in the CRM: `amocrm:4745251`, `bitrix24:812`
 
     @model_validator(mode="after")
     def _complete(self) -> "ReactivationEntry":
