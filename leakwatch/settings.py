@@ -192,6 +192,7 @@ class Settings(BaseSettings):
     # `leakwatch import`: requests per second (amoCRM allows 7, Bitrix24 2).
     import_amocrm_rps: float = Field(7.0, gt=0, le=50)
     import_bitrix24_rps: float = Field(2.0, gt=0, le=50)
+    import_state_dir: Path = REPO_ROOT / ".local" / "import"  # checkpoints and spooled pages
 
     @field_validator("ingest_mapping", mode="before")
     @classmethod
