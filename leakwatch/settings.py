@@ -193,6 +193,8 @@ class Settings(BaseSettings):
     import_amocrm_rps: float = Field(7.0, gt=0, le=50)
     import_bitrix24_rps: float = Field(2.0, gt=0, le=50)
     import_state_dir: Path = REPO_ROOT / ".local" / "import"  # checkpoints and spooled pages
+    import_max_attempts: int = Field(6, ge=1, le=20)  # per request, on outages and rate-limit answers
+    import_backoff_s: float = Field(1.0, ge=0, le=60)  # doubles per attempt, capped at 30 s
 
     @field_validator("ingest_mapping", mode="before")
     @classmethod

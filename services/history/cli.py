@@ -62,17 +62,18 @@ def run_vendor(args) -> int:
     if args.days < 1:
         raise StartupError("--days must be at least 1")
     client = httpx.Client(timeout=30)
+    retries = {"attempts": settings.import_max_attempts, "backoff_s": settings.import_backoff_s}
     if args.source == "amocrm":
         if not (settings.amocrm_url and settings.amocrm_token):
             raise StartupError("leakwatch import amocrm needs LEAKWATCH_AMOCRM_URL and LEAKWATCH_AMOCRM_TOKEN")
         api = AmoCrmApi(settings.amocrm_url, settings.amocrm_token.get_secret_value(),
-                        VendorClient(client, RateLimiter(settings.import_amocrm_rps)))
+                        VendorClient(client, RateLimiter(settings.import_amocrm_rps), **retries))
         trim, mapper = amocrm.trimmed, runner.map_amocrm
     else:
         url = settings.bitrix24_rest_url or settings.ingest_bitrix24_rest_url
         if not url:
             raise StartupError("leakwatch import bitrix24 needs LEAKWATCH_BITRIX24_REST_URL")
-        api = Bitrix24Api(url.get_secret_value(), VendorClient(client, RateLimiter(settings.import_bitrix24_rps)))
+        api = Bitrix24Api(url.get_secret_value(), VendorClient(client, RateLimiter(settings.import_bitrix24_rps), **retries))
         trim, mapper = bitrix24.trimmed, runner.map_bitrix24
     try:
         maps = load_maps(settings.ingest_mapping)

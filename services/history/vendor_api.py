@@ -20,10 +20,13 @@ class ImportFailed(RuntimeError):
 
 
 class RateLimiter:
-    """At most `rps` request starts per second, evenly spaced (no bursts the vendor would refuse)."""
+    """At most `rps` request starts per second, evenly spaced (no bursts the vendor would refuse),
+    with a 5% margin so network jitter never lands rps + 1 requests within one of the vendor's seconds."""
+
+    MARGIN = 1.05
 
     def __init__(self, rps: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
-        self._interval, self._clock, self._sleep = 1.0 / rps, clock, sleep
+        self._interval, self._clock, self._sleep = self.MARGIN / rps, clock, sleep
         self._next = 0.0
 
     def wait(self) -> None:
