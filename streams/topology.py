@@ -50,6 +50,9 @@ def all_topics(settings: Settings) -> list[KafkaTopic]:
         KafkaTopic(t(public.CLASSIFIED.name), n),
         KafkaTopic(t(public.DEADLETTER.name), n, {"retention.ms": str(30 * 24 * 3600 * 1000)}),
         KafkaTopic(t(public.LEAK_SPIKES.name), n),
+        *(KafkaTopic(t(spec.name), n,
+                     {"retention.ms": str(int((settings.ingest_deadletter_retention_h or spec.retention_h) * 3600_000))})
+          for spec in public.INGEST_PRIVATE),
         KafkaTopic(t(REFUSAL_REQUESTS), n, {"retention.ms": week}),
         KafkaTopic(t(WON_DEALS), n, {"retention.ms": week}),
         # Faust names these itself from the app id; the prefix cannot apply.
