@@ -64,8 +64,8 @@ def main() -> None:
     t0 = time.perf_counter()
     mapped = Mapped()
     for lead, note in zip(leads, notes):
-        mapped.add(lambda: amocrm.lead_events(lead, maps), "lead")
-        mapped.add(lambda: amocrm.note_events(note, maps), "note")
+        mapped.add(lambda: amocrm.lead_events(lead, maps, "bench"), "lead")
+        mapped.add(lambda: amocrm.note_events(note, maps, "bench"), "note")
     ordered = in_time_order(mapped.events)
     map_s = time.perf_counter() - t0
     print(f"import mapping (amoCRM leads + call notes -> ordered events): {len(ordered) / map_s:,.0f} events/s "

@@ -205,12 +205,10 @@ class Settings(BaseSettings):
     # services/reactivation and `leakwatch import` (self-contained block)
     # ------------------------------------------------------------------------------------
     # The recontact task in the CRM for each deal that goes on the «Воронка отказов»: none,
-    # amocrm (POST /api/v4/tasks with a long-lived token) or bitrix24 (tasks.task.add via an
-    # inbound webhook URL, which embeds its key and is therefore secret).
+    # amocrm (POST /api/v4/tasks) or bitrix24 (tasks.task.add), with the REST credentials
+    # ingest uses (LEAKWATCH_INGEST_AMOCRM_API_URL + _API_TOKEN, LEAKWATCH_INGEST_BITRIX24_WEBHOOK_URL
+    # with the `task` scope added); `leakwatch import` reads history with the same ones.
     reactivation_crm: Literal["none", "amocrm", "bitrix24"] = "none"
-    amocrm_url: str | None = None  # https://<subdomain>.amocrm.ru
-    amocrm_token: SecretStr | None = None
-    bitrix24_rest_url: SecretStr | None = None  # https://<portal>.bitrix24.ru/rest/<user>/<key>/
     reactivation_task_type_id: int = Field(1, ge=1)  # amoCRM: 1 Звонок, 2 Встреча
     reactivation_default_user_id: int | None = Field(None, ge=1)  # when the manager has no CRM id
     reactivation_crm_max_attempts: int = Field(4, ge=1, le=20)
@@ -258,10 +256,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _crm_ready(self) -> "Settings":
-        if self.reactivation_crm == "amocrm" and not (self.amocrm_url and self.amocrm_token):
-            raise ValueError("LEAKWATCH_REACTIVATION_CRM=amocrm needs LEAKWATCH_AMOCRM_URL and LEAKWATCH_AMOCRM_TOKEN")
-        if self.reactivation_crm == "bitrix24" and not self.bitrix24_rest_url:
-            raise ValueError("LEAKWATCH_REACTIVATION_CRM=bitrix24 needs LEAKWATCH_BITRIX24_REST_URL")
+        if self.reactivation_crm == "amocrm" and not (self.ingest_amocrm_api_url and self.ingest_amocrm_api_token):
+            raise ValueError("LEAKWATCH_REACTIVATION_CRM=amocrm needs LEAKWATCH_INGEST_AMOCRM_API_URL and "
+                             "LEAKWATCH_INGEST_AMOCRM_API_TOKEN")
+        if self.reactivation_crm == "bitrix24" and not self.ingest_bitrix24_webhook_url:
+            raise ValueError("LEAKWATCH_REACTIVATION_CRM=bitrix24 needs LEAKWATCH_INGEST_BITRIX24_WEBHOOK_URL")
         return self
 
     @model_validator(mode="after")

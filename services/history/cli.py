@@ -6,15 +6,18 @@ import hashlib
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def register(sub) -> None:
     p = sub.add_parser("import", help="load history (deals, notes, tasks, calls) from the CRM or an export file")
     sources = p.add_subparsers(dest="source", required=True)
-    for name, what in (("amocrm", "amoCRM/Kommo REST API v4 (LEAKWATCH_AMOCRM_URL, LEAKWATCH_AMOCRM_TOKEN)"),
-                       ("bitrix24", "Bitrix24 inbound webhook (LEAKWATCH_BITRIX24_REST_URL)")):
+    for name, what in (("amocrm", "amoCRM/Kommo REST API v4 (LEAKWATCH_INGEST_AMOCRM_API_URL, _API_TOKEN)"),
+                       ("bitrix24", "Bitrix24 inbound webhook (LEAKWATCH_INGEST_BITRIX24_WEBHOOK_URL)")):
         s = sources.add_parser(name, help=what)
         s.add_argument("--days", type=int, default=30, help="how far back (default 30)")
+        s.add_argument("--account", help="the account in deal ids (default: the amoCRM subdomain or the Bitrix24 "
+                                         "portal domain of the URL, as ingest names them)")
         s.add_argument("--checkpoint", type=Path, help="checkpoint file (default: LEAKWATCH_IMPORT_STATE_DIR/<source>.json)")
         s.add_argument("--restart", action="store_true", help="ignore an unfinished checkpoint and start over")
         s.set_defaults(func=run_vendor)
@@ -28,7 +31,10 @@ def register(sub) -> None:
 def _checkpoint(args, settings, source: str, since: datetime):
     from services.history import checkpoint as cp
 
-    name = source if source in ("amocrm", "bitrix24") else "file-" + hashlib.sha1(source.encode()).hexdigest()[:12]
+    if source.startswith("file:"):
+        name = "file-" + hashlib.sha1(source.encode()).hexdigest()[:12]
+    else:  # amocrm:<subdomain>, bitrix24:<portal>
+        name = "".join(c if c.isalnum() or c in ".-" else "-" for c in source.replace(":", "-", 1))
     path = args.checkpoint or settings.import_state_dir / f"{name}.json"
     existing = None if args.restart else cp.load(path)
     if existing is not None and existing.source == source and not existing.finished:
@@ -64,29 +70,36 @@ def run_vendor(args) -> int:
     client = httpx.Client(timeout=30)
     retries = {"attempts": settings.import_max_attempts, "backoff_s": settings.import_backoff_s}
     if args.source == "amocrm":
-        if not (settings.amocrm_url and settings.amocrm_token):
-            raise StartupError("leakwatch import amocrm needs LEAKWATCH_AMOCRM_URL and LEAKWATCH_AMOCRM_TOKEN")
-        api = AmoCrmApi(settings.amocrm_url, settings.amocrm_token.get_secret_value(),
+        if not (settings.ingest_amocrm_api_url and settings.ingest_amocrm_api_token):
+            raise StartupError("leakwatch import amocrm needs LEAKWATCH_INGEST_AMOCRM_API_URL and "
+                               "LEAKWATCH_INGEST_AMOCRM_API_TOKEN")
+        url = settings.ingest_amocrm_api_url
+        api = AmoCrmApi(url, settings.ingest_amocrm_api_token.get_secret_value(),
                         VendorClient(client, RateLimiter(settings.import_amocrm_rps), **retries))
         trim, mapper = amocrm.trimmed, runner.map_amocrm
+        account = args.account or (urlsplit(url).hostname or "").split(".")[0]
     else:
-        url = settings.bitrix24_rest_url or settings.ingest_bitrix24_rest_url
-        if not url:
-            raise StartupError("leakwatch import bitrix24 needs LEAKWATCH_BITRIX24_REST_URL")
-        api = Bitrix24Api(url.get_secret_value(), VendorClient(client, RateLimiter(settings.import_bitrix24_rps), **retries))
+        if not settings.ingest_bitrix24_webhook_url:
+            raise StartupError("leakwatch import bitrix24 needs LEAKWATCH_INGEST_BITRIX24_WEBHOOK_URL")
+        url = settings.ingest_bitrix24_webhook_url.get_secret_value()
+        api = Bitrix24Api(url, VendorClient(client, RateLimiter(settings.import_bitrix24_rps), **retries))
         trim, mapper = bitrix24.trimmed, runner.map_bitrix24
+        account = args.account or (urlsplit(url).hostname or "")
+    account = account.lower()
+    if not account:
+        raise StartupError("the account for deal ids is unknown: pass --account")
     try:
         maps = load_maps(settings.ingest_mapping)
     except ValueError as exc:
         raise StartupError(f"LEAKWATCH_INGEST_MAPPING: {exc}") from None
     ensure_topics(settings)
     since = datetime.now(timezone.utc) - timedelta(days=args.days)
-    checkpoint = _checkpoint(args, settings, args.source, since)
+    checkpoint = _checkpoint(args, settings, f"{args.source}:{account}", since)
     producer = EventProducer(settings.kafka_bootstrap, topic_prefix=settings.topic_prefix)
     try:
         with runner.progress_bar(sys.stderr.isatty()) as progress:
             runner.fetch(api, checkpoint, trim, progress)
-            mapped = mapper(checkpoint, maps)
+            mapped = mapper(checkpoint, maps, account)
             counts = runner.produce(mapped, checkpoint, producer, progress)
     except ImportFailed as exc:
         print(f"leakwatch: import stopped: {exc}; run the same command again to resume", file=sys.stderr)

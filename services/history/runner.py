@@ -57,26 +57,26 @@ def fetch(api, checkpoint: Checkpoint, trim: Callable[[str, dict], dict], progre
         progress.update(task, completed=state.items, total=state.items)
 
 
-def map_amocrm(checkpoint: Checkpoint, maps: VendorMaps) -> Mapped:
+def map_amocrm(checkpoint: Checkpoint, maps: VendorMaps, account: str) -> Mapped:
     out = Mapped()
     for stream in amocrm.STREAMS:
         for item in checkpoint.spooled(stream):
-            out.add(lambda: amocrm.events_of(stream, item, maps, checkpoint.started_at),
+            out.add(lambda: amocrm.events_of(stream, item, maps, checkpoint.started_at, account),
                     f"amocrm {stream} {item.get('id')}")
     return out
 
 
-def map_bitrix24(checkpoint: Checkpoint, maps: VendorMaps) -> Mapped:
+def map_bitrix24(checkpoint: Checkpoint, maps: VendorMaps, account: str) -> Mapped:
     out = Mapped()
     activities = checkpoint.spooled("activities")
     joins = bitrix24.activity_deals(activities)
     for deal in checkpoint.spooled("deals"):
-        out.add(lambda: bitrix24.deal_events(deal, maps), f"bitrix24 deal {deal.get('ID')}")
+        out.add(lambda: bitrix24.deal_events(deal, maps, account), f"bitrix24 deal {deal.get('ID')}")
     for activity in activities:
-        out.add(lambda: bitrix24.activity_events(activity, maps, checkpoint.started_at),
+        out.add(lambda: bitrix24.activity_events(activity, maps, checkpoint.started_at, account),
                 f"bitrix24 activity {activity.get('ID')}")
     for call in checkpoint.spooled("calls"):
-        out.add(lambda: bitrix24.call_events(call, maps, joins), f"bitrix24 call {call.get('CALL_ID') or call.get('ID')}")
+        out.add(lambda: bitrix24.call_events(call, maps, joins, account), f"bitrix24 call {call.get('CALL_ID') or call.get('ID')}")
     return out
 
 

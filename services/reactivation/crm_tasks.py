@@ -63,10 +63,12 @@ def _classify(response: httpx.Response, what: str) -> None:
         raise TaskRejected(f"{what}: HTTP {response.status_code} {response.text[:300]}")
 
 
-def _deal_number(entry: ReactivationEntry) -> int:
-    if not entry.deal_id.isdigit():
-        raise TaskRejected(f"deal id {entry.deal_id!r} is not a CRM deal number")
-    return int(entry.deal_id)
+def _deal_number(entry: ReactivationEntry, vendor: str) -> int:
+    """The CRM's own deal number: ingest names deals `<vendor>:<account>:<number>`."""
+    prefix, _, number = entry.deal_id.rpartition(":")
+    if not number.isdigit() or (prefix and not prefix.startswith(f"{vendor}:")):
+        raise TaskRejected(f"deal id {entry.deal_id!r} is not a deal of {vendor}")
+    return int(number)
 
 
 class AmoCrmTasks:
@@ -82,7 +84,7 @@ class AmoCrmTasks:
     def body(self, entry: ReactivationEntry) -> list[dict]:
         due = datetime.combine(entry.recontact_on, clock(23, 59), self._tz)  # «Весь день»
         task = {"task_type_id": self._type, "text": task_text(entry), "complete_till": int(due.timestamp()),
-                "entity_id": _deal_number(entry), "entity_type": "leads",
+                "entity_id": _deal_number(entry, self.name), "entity_type": "leads",
                 "request_id": f"{entry.deal_id}@{entry.version}"}
         user = responsible_for(entry.manager, self.name, self._users, self._default)
         if user is not None:
@@ -120,7 +122,7 @@ class Bitrix24Tasks:
         deadline = datetime.combine(entry.recontact_on, clock(18, 0), self._tz)
         return {"fields": {"TITLE": f"Связаться снова: {entry.come_back}", "DESCRIPTION": task_text(entry),
                            "RESPONSIBLE_ID": user, "DEADLINE": deadline.isoformat(),
-                           "UF_CRM_TASK": [f"D_{_deal_number(entry)}"]}}
+                           "UF_CRM_TASK": [f"D_{_deal_number(entry, self.name)}"]}}
 
     def create(self, entry: ReactivationEntry) -> str:
         body = self.body(entry)
@@ -144,11 +146,12 @@ class Bitrix24Tasks:
 
 def writer_from_settings(settings: Settings, client: httpx.Client) -> TaskWriter | None:
     if settings.reactivation_crm == "amocrm":
-        return AmoCrmTasks(settings.amocrm_url, settings.amocrm_token.get_secret_value(), client, settings.tz,
+        return AmoCrmTasks(settings.ingest_amocrm_api_url, settings.ingest_amocrm_api_token.get_secret_value(),
+                           client, settings.tz,
                            task_type_id=settings.reactivation_task_type_id, users=user_ids(settings, "amocrm"),
                            default_user=settings.reactivation_default_user_id)
     if settings.reactivation_crm == "bitrix24":
-        return Bitrix24Tasks(settings.bitrix24_rest_url.get_secret_value(), client, settings.tz,
+        return Bitrix24Tasks(settings.ingest_bitrix24_webhook_url.get_secret_value(), client, settings.tz,
                              users=user_ids(settings, "bitrix24"), default_user=settings.reactivation_default_user_id)
     return None
 

@@ -72,11 +72,12 @@ def test_imported_history_fills_the_cards_and_the_reactivation_list(kafka, tmp_p
     reactivation = None
     try:
         with AmoCrmStandIn(token="amo-token", data=history(now)) as amo:
-            env = {**worker.env, "LEAKWATCH_AMOCRM_URL": amo.url, "LEAKWATCH_AMOCRM_TOKEN": "amo-token",
+            env = {**worker.env, "LEAKWATCH_INGEST_AMOCRM_API_URL": amo.url, "LEAKWATCH_INGEST_AMOCRM_API_TOKEN": "amo-token",
                    "LEAKWATCH_IMPORT_STATE_DIR": str(tmp_path / "import"),
                    "LEAKWATCH_INGEST_MAPPING": '{"amocrm": {"pipelines": {"3104455": "Основная"}, '
                                                '"users": {"938348": "Анна Смирнова"}}}'}
-            result = subprocess.run([sys.executable, "-m", "leakwatch.cli", "import", "amocrm", "--days", "14"],
+            result = subprocess.run([sys.executable, "-m", "leakwatch.cli", "import", "amocrm", "--days", "14",
+                                     "--account", "acme"],
                                     env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
             assert result.returncode == 0, result.stderr
         log = (tmp_path / "reactivation.log").open("a")
@@ -98,9 +99,9 @@ def test_imported_history_fills_the_cards_and_the_reactivation_list(kafka, tmp_p
 
         classified = newest_by_deal(read_all(kafka.bootstrap, worker.topic_prefix + CLASSIFIED.name))
         for lead_id, (_, price) in TALKS.items():
-            record = classified[str(lead_id)]
+            record = classified[f"amocrm:acme:{lead_id}"]
             assert record["money_rub"] == price and record["manager"] == "Анна Смирнова"
-        assert classified["7001"]["reason"] == "Дорого"
+        assert classified["amocrm:acme:7001"]["reason"] == "Дорого"
 
         deadline = time.monotonic() + 120
         while True:
@@ -108,11 +109,11 @@ def test_imported_history_fills_the_cards_and_the_reactivation_list(kafka, tmp_p
                 entries = newest_by_deal(read_all(kafka.bootstrap, worker.topic_prefix + REACTIVATION.name))
             except (KeyError, TimeoutError):
                 entries = {}
-            if "7001" in entries or time.monotonic() > deadline:
+            if "amocrm:acme:7001" in entries or time.monotonic() > deadline:
                 break
             time.sleep(1.0)
-        budget = entries["7001"]
-        lost_on = datetime.fromisoformat(classified["7001"]["lost_at"]).astimezone(timezone(timedelta(hours=3))).date()
+        budget = entries["amocrm:acme:7001"]
+        lost_on = datetime.fromisoformat(classified["amocrm:acme:7001"]["lost_at"]).astimezone(timezone(timedelta(hours=3))).date()
         assert budget["come_back"] == "Бюджет позже" and budget["money_rub"] == 150000
         assert budget["date_basis"] == "mentioned" and budget["date_phrase"] == "через полгода"
         assert 180 <= (datetime.fromisoformat(budget["recontact_on"]).date() - lost_on).days <= 186

@@ -79,8 +79,8 @@ def test_refusals_become_the_list_with_one_crm_task_each(kafka, tmp_path):
         env = {**os.environ, "LEAKWATCH_KAFKA_BOOTSTRAP": kafka.bootstrap, "LEAKWATCH_TOPIC_PREFIX": prefix,
                "LEAKWATCH_APP_ID": f"ra-{run}", "LEAKWATCH_TOPIC_PARTITIONS": "2",
                "LEAKWATCH_BROKER_SESSION_TIMEOUT_S": "6", "LEAKWATCH_BROKER_HEARTBEAT_INTERVAL_S": "1",
-               "LEAKWATCH_REACTIVATION_CRM": "amocrm", "LEAKWATCH_AMOCRM_URL": amo.url,
-               "LEAKWATCH_AMOCRM_TOKEN": "amo-secret", "LEAKWATCH_REACTIVATION_CRM_BACKOFF_S": "0.05",
+               "LEAKWATCH_REACTIVATION_CRM": "amocrm", "LEAKWATCH_INGEST_AMOCRM_API_URL": amo.url,
+               "LEAKWATCH_INGEST_AMOCRM_API_TOKEN": "amo-secret", "LEAKWATCH_REACTIVATION_CRM_BACKOFF_S": "0.05",
                "LEAKWATCH_INGEST_MAPPING": '{"amocrm": {"users": {"938348": "Анна Смирнова"}}}'}
         service = Process(env, tmp_path / "reactivation.log").start("reactivation", "run")
         out = prefix + REACTIVATION.name
@@ -91,17 +91,17 @@ def test_refusals_become_the_list_with_one_crm_task_each(kafka, tmp_path):
                     record("1002", 2, "Выбрал конкурента", "Выбрали других, у них дешевле"),  # not listed
                     record("1003", 2, "Клиент пропал", ""),
                     budget,  # at-least-once upstream: the same version again
-                    record("A-7", 2, "Дорого", "дорого"),  # no CRM deal number: listed, the task dead-lettered
+                    record("bitrix24:p:7", 2, "Дорого", "дорого"),  # not an amoCRM deal: listed, the task dead-lettered
                     raw=[(b"1009", b'{"deal_id": "1009"}')])
             entries = wait_entries(kafka, out, 3, service)
             by_deal = {e["deal_id"]: e for e in entries}
-            assert set(by_deal) == {"1001", "1003", "A-7"} and len(entries) == 3
+            assert set(by_deal) == {"1001", "1003", "bitrix24:p:7"} and len(entries) == 3
             assert by_deal["1001"]["come_back"] == "Бюджет позже" and by_deal["1001"]["recontact_on"] == "2027-05-18"
             assert by_deal["1001"]["money_rub"] == 120000 and by_deal["1001"]["crm_task"].startswith("amocrm:")
-            assert by_deal["1003"]["recontact_on"] == "2026-12-02" and by_deal["A-7"]["crm_task"] is None
+            assert by_deal["1003"]["recontact_on"] == "2026-12-02" and by_deal["bitrix24:p:7"]["crm_task"] is None
             letters = [v for _, v in read_all(kafka.bootstrap, prefix + "deadletter")]
             assert sorted(v["topic"] for v in letters) == ["refusals.classified", "refusals.reactivation"]
-            assert any("not a CRM deal number" in v["error"] for v in letters)
+            assert any("is not a deal of amocrm" in v["error"] for v in letters)
 
             # A newer verdict keeps the deal listed with its task; a retraction withdraws one.
             produce(kafka, prefix, budget.model_copy(update={"version": 5, "status": "confirmed"}),
@@ -120,7 +120,7 @@ def test_refusals_become_the_list_with_one_crm_task_each(kafka, tmp_path):
             time.sleep(2.0)  # anything the replayed version 5 would have added is in by now
             entries = [v for _, v in read_all(kafka.bootstrap, out)]
             assert sorted((e["deal_id"], e["version"]) for e in entries) == [
-                ("1001", 3), ("1001", 5), ("1003", 2), ("1003", 4), ("1004", 2), ("A-7", 2)]
+                ("1001", 3), ("1001", 5), ("1003", 2), ("1003", 4), ("1004", 2), ("bitrix24:p:7", 2)]
             deadline = time.monotonic() + 30
             while group_lag(kafka.bootstrap, f"ra-{run}-reactivation", [prefix + CLASSIFIED.name]) and time.monotonic() < deadline:
                 time.sleep(0.5)
@@ -142,5 +142,5 @@ def test_refusals_become_the_list_with_one_crm_task_each(kafka, tmp_path):
     assert result.returncode == 0, result.stderr
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[0][:3] == ["Сделка", "Связаться", "Почему вернётся"]
-    assert [(r[0], r[1]) for r in rows[1:]] == [("1004", "2027-01-12"), ("A-7", "2027-02-18"), ("1001", "2027-05-18")]
+    assert [(r[0], r[1]) for r in rows[1:]] == [("1004", "2027-01-12"), ("bitrix24:p:7", "2027-02-18"), ("1001", "2027-05-18")]
     assert rows[3][6] == "120000" and rows[3][13].startswith("amocrm:")
