@@ -69,7 +69,6 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_concurrency: int = Field(4, ge=1, le=256)
     openai_max_retries: int = Field(2, ge=0, le=10)
-    label_language: Literal["ru", "en"] = "ru"
     timezone: str = "Europe/Moscow"  # where "today" starts for the boards
     baseline_days: int = Field(28, ge=1, le=365)
 
@@ -130,9 +129,6 @@ class Settings(BaseSettings):
         if self.broker_heartbeat_interval_s >= self.broker_session_timeout_s:
             raise ValueError("LEAKWATCH_BROKER_HEARTBEAT_INTERVAL_S must be below the session timeout")
         return self
-
-    def average_check_for(self, pipeline: str) -> int | None:
-        return self.average_check_rub.get(pipeline)
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
@@ -200,6 +196,8 @@ class Settings(BaseSettings):
     notifier_backoff_s: float = Field(1.0, ge=0, le=60)  # doubles per attempt, capped at 30 s
     notifier_timeout_s: float = Field(10.0, gt=0, le=120)
     notifier_max_alert_age_s: float = Field(86400.0, gt=0)  # older alerts are skipped, not posted
+    # Which alerts each target already has, so a restart posts none twice (a volume in compose).
+    notifier_state_path: Path = REPO_ROOT / ".local" / "notifier" / "delivered.sqlite"
 
     # ------------------------------------------------------------------------------------
     # services/reactivation and `leakwatch import` (self-contained block)

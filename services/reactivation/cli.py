@@ -21,6 +21,8 @@ def register(sub) -> None:
     exp.add_argument("--pipeline")
     exp.add_argument("--manager")
     exp.add_argument("--out", help="file to write (default: standard output)")
+    exp.add_argument("--headers", choices=("ru", "en"), default="ru",
+                     help="ru: Russian headers and values for people (default); en: field names for programs")
     exp.set_defaults(func=export)
 
 
@@ -69,8 +71,8 @@ def export(args) -> int:
                           pipeline=args.pipeline, manager=args.manager)
     if args.out:
         with open(args.out, "w", encoding="utf-8-sig", newline="") as out:  # the BOM makes Excel read UTF-8
-            count = write_csv(entries, out, settings.tz, language=settings.label_language)
+            count = write_csv(entries, out, settings.tz, language=args.headers)
         print(f"{count} deals to recontact -> {args.out}", file=sys.stderr)
     else:
-        write_csv(entries, sys.stdout, settings.tz, language=settings.label_language)
+        write_csv(entries, sys.stdout, settings.tz, language=args.headers)
     return 0

@@ -44,29 +44,8 @@ def history(now: int) -> AmoData:
     return data
 
 
-def wait_for_group_coordinator(bootstrap: str, timeout_s: float = 120.0) -> None:
-    """A fresh broker answers NOT_COORDINATOR until __consumer_offsets is loaded, and the
-    worker's start (pin_start_offsets) does not retry it yet: wait here first."""
-    from confluent_kafka import Consumer, KafkaException, TopicPartition
-
-    probe = Consumer({"bootstrap.servers": bootstrap, "group.id": "coordinator-probe", "enable.auto.commit": False})
-    deadline = time.monotonic() + timeout_s
-    try:
-        while True:
-            try:
-                probe.committed([TopicPartition("coordinator-probe", 0)], timeout=10)
-                return
-            except KafkaException:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(1.0)
-    finally:
-        probe.close()
-
-
 def test_imported_history_fills_the_cards_and_the_reactivation_list(kafka, tmp_path):
     now = int(time.time())
-    wait_for_group_coordinator(kafka.bootstrap)
     worker = WorkerProcess.configure(kafka, tmp_path, average_check_rub="Основная=40000")
     worker.start(timeout_s=400)  # the embedded classifier loads its model first; slow on a busy machine
     reactivation = None
