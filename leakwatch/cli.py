@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "ingest": "services.ingest.cli",
     "notifier": "services.notifier.cli",
     "demo": "services.demo",
+    "web": "services.web.cli",
 }
 
 

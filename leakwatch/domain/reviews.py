@@ -56,6 +56,13 @@ class CrmReviewRules:
     closed_lost_stages: frozenset[str]
     reason_values: dict[str, Reason] = field(default_factory=dict)
 
+    @classmethod
+    def from_settings(cls, settings) -> "CrmReviewRules":
+        """From `LEAKWATCH_CRM_REVIEW_STAGES`, `…_CLOSED_LOST_STAGES`, `…_LOSS_REASON_VALUES`."""
+        return cls(review_stages=frozenset(settings.crm_review_stages),
+                   closed_lost_stages=frozenset(settings.crm_closed_lost_stages),
+                   reason_values=dict(settings.crm_loss_reason_values))
+
     def reason_of(self, value: str | None) -> Reason | None:
         if value is None or not str(value).strip():
             return None
