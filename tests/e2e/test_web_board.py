@@ -32,9 +32,9 @@ def rub(value: int) -> str:
 def stack(kafka, tmp_path):
     require_browser()
     worker = WorkerProcess.configure(kafka, tmp_path, average_check_rub=f"{spec.PIPELINE}=40000")
-    worker.start(timeout_s=400)  # the classifier loads its model first; this machine is shared
     board = WebBoardProcess.beside(worker, tmp_path, web_token=TOKEN, web_refresh_s="1")
     try:
+        worker.start(timeout_s=400)  # the classifier loads its model first; this machine is shared
         board.start(timeout_s=180)
         yield worker, board
     finally:
