@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from leakwatch.settings import Settings
 from leakwatch.store.clickhouse import ClickHouseStore
 from leakwatch.web.app import create_app
+from schemas.conversation import EngineInfo
 from schemas.topics import REVIEWS
 from services.kafka_out import EventProducer
 from services.simulator import spec_scenario as spec
@@ -25,7 +26,7 @@ DAY3 = datetime(2026, 11, 21, 10, 0, tzinfo=spec.TZ)
 def provisional(deal_id: str, at: datetime, confidence: float, money: int, **kw):
     r = refusal(deal_id, at, amount=money, **kw)
     return r.model_copy(update={"status": "provisional", "source": "ai", "confidence": confidence,
-                                "engine": {"name": "embedded", "version": "1"}, "reviewer": None,
+                                "engine": EngineInfo(name="embedded", version="1"), "reviewer": None,
                                 "evidence": "«подумаем до понедельника»"})
 
 
