@@ -91,6 +91,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "confirm": ("Подтвердить", "Confirm"),
     "correct": ("Исправить", "Correct"),
     "review_sent": ("Отправлено: вердикт ОКК", "Sent: QA verdict"),
+    "review_not_sent": ("Не отправлено, попробуйте ещё раз", "Not sent, try again"),
     "review_needs_login": ("Чтобы проверять отказы, войдите", "Log in to review refusals"),
     "reviews_disabled": ("Проверка отключена: не задан LEAKWATCH_WEB_TOKEN",
                          "Reviews are off: LEAKWATCH_WEB_TOKEN is not set"),

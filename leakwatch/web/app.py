@@ -271,7 +271,12 @@ def create_app(store: Queryable, review_publisher: ReviewPublisher | None, setti
             return page(request, "_review_result.html", {**ctx, "error": str(exc)}, status=422)
         except LookupError as exc:
             return page(request, "_review_result.html", {**ctx, "error": str(exc)}, status=409)
-        await send(review)
+        try:
+            await send(review)
+        except Exception as exc:  # the broker did not take it: say so, the reviewer can retry
+            log.exception("review of deal %s not sent", deal_id)
+            return page(request, "_review_result.html", {**ctx, "error": f"{t('review_not_sent')}: {exc}"},
+                        status=503)
         return page(request, "_review_result.html", {**ctx, "review": review},
                     headers={"HX-Trigger": "review-sent"})
 
@@ -291,7 +296,11 @@ def create_app(store: Queryable, review_publisher: ReviewPublisher | None, setti
             return JSONResponse({"error": str(exc)}, status_code=422)
         except LookupError as exc:
             return JSONResponse({"error": str(exc)}, status_code=409)
-        await send(review)
+        try:
+            await send(review)
+        except Exception as exc:
+            log.exception("review of deal %s not sent", body.deal_id)
+            return JSONResponse({"error": f"not sent, try again: {exc}"}, status_code=503)
         return JSONResponse({"sent": review.model_dump(mode="json")}, status_code=202)
 
     # ---- login -------------------------------------------------------------------------

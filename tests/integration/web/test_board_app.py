@@ -16,6 +16,7 @@ from schemas.topics import REVIEWS
 from services.kafka_out import EventProducer
 from services.simulator import spec_scenario as spec
 from services.web.reviews_out import KafkaReviewPublisher
+from streams.topology import ensure_topics
 from tests.support.kafka_io import read_topic
 from tests.support.refusal_records import refusal, spec_records
 
@@ -49,6 +50,7 @@ def store(tmp_path_factory):
 def client(store, kafka):
     prefix = f"web{datetime.now().timestamp():.0f}."
     settings = Settings(web_token=TOKEN, kafka_bootstrap=kafka.bootstrap, topic_prefix=prefix)
+    ensure_topics(settings)
     publisher = KafkaReviewPublisher(EventProducer(kafka.bootstrap, topic_prefix=prefix))
     with TestClient(create_app(store, publisher, settings)) as c:
         c.topic = prefix + REVIEWS.name
@@ -83,6 +85,17 @@ def test_page_shows_the_numbers_and_the_queue(client):
     assert "Подтвердить" not in page  # not logged in: no buttons
     day2 = client.get("/fragments/cards", params={"from": spec.DAY2.isoformat(), "metric": "count"}).text
     assert "₽1 248 700" in day2 and "Утечка дня" in day2
+
+
+def test_a_review_the_broker_does_not_take_says_so(store):
+    """Nothing is lost silently: the reviewer sees «not sent» and can retry."""
+    class Down:
+        def publish(self, review):
+            raise RuntimeError("broker unavailable")
+
+    with TestClient(create_app(store, Down(), Settings(web_token=TOKEN))) as c:
+        answer = c.post("/api/reviews", auth=("Олег", TOKEN), json={"deal_id": "Q-unsure", "action": "confirm"})
+        assert answer.status_code == 503 and "try again" in answer.json()["error"]
 
 
 def test_reviews_need_the_token(client):
