@@ -3,7 +3,7 @@ provisional verdicts, its reviews produced to `refusals.reviewed` on the real br
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
