@@ -25,6 +25,7 @@ SUBCOMMANDS = {
     "demo": "services.demo",
     "reactivation": "services.reactivation.cli",
     "import": "services.history.cli",
+    "web": "services.web.cli",
 }
 
 

@@ -16,6 +16,8 @@ import orjson
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
+from schemas.labels import Reason
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -267,6 +269,41 @@ class Settings(BaseSettings):
             raise ValueError("LEAKWATCH_NOTIFIER_TELEGRAM_BOT_TOKEN and LEAKWATCH_NOTIFIER_TELEGRAM_CHAT_ID "
                              "go together (set both or neither)")
         return self
+
+    # ------------------------------------------------------------------------------------
+    # The web board and its review queue (leakwatch/web; self-contained block)
+    # ------------------------------------------------------------------------------------
+    # Read-only views are open on a loopback address only; reviews always need the token
+    # (Bearer, basic auth with it as the password, or the board's login form). Without a
+    # token the board refuses to bind to a non-loopback address.
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(6070, ge=1, le=65535)
+    web_token: SecretStr | None = None
+    web_refresh_s: float = Field(5.0, ge=0.5, le=3600)  # live refresh of the cards
+    review_low_confidence: float = Field(0.6, ge=0, le=1)  # below it a verdict is reviewed first
+    # QA review from the CRM (leakwatch/domain/reviews.py: review_from_crm_move): moving a
+    # deal from a review stage to a closed-lost stage confirms the verdict; a changed
+    # loss-reason field corrects the reason. Stages: names or ids, comma-separated.
+    crm_review_stages: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["Условный отказ"])
+    crm_closed_lost_stages: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["143", "LOSE", "Закрыто и не реализовано"])  # amoCRM's 143, Bitrix24's LOSE
+    # The loss-reason field per vendor, e.g. `amocrm=loss_reason_id,bitrix24=UF_CRM_LOSS_REASON`.
+    crm_loss_reason_field: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    # Its values (enum ids) → reasons, e.g. `501=Дорого,502=Поздно связались`; a value that is
+    # a reason's text needs no entry.
+    crm_loss_reason_values: Annotated[dict[str, Reason], NoDecode] = Field(default_factory=dict)
+
+    @field_validator("crm_review_stages", "crm_closed_lost_stages", mode="before")
+    @classmethod
+    def _comma_list(cls, raw: object) -> object:
+        if isinstance(raw, str):
+            return [item.strip() for item in raw.split(",") if item.strip()]
+        return raw
+
+    @field_validator("crm_loss_reason_field", "crm_loss_reason_values", mode="before")
+    @classmethod
+    def _pairs(cls, raw: object) -> object:
+        return parse_rub_map(raw)  # the same `key=value,…` or JSON syntax
 
 
 def env_name(loc: tuple) -> str:
