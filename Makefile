@@ -2,18 +2,20 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml leakwatch/web/package-lock.json | sha1sum | cut -c1-12)
 
 .PHONY: install demo test test-unit bench dashboard kafka-up kafka-down up down clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml leakwatch/web/package-lock.json
 	@command -v java >/dev/null || { echo "Java 17 is required (Kafka runs on it)"; exit 1; }
 	@command -v mvn >/dev/null || { echo "Maven is required (it fetches Kafka's jars)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[test]'
+	@command -v npm >/dev/null || { echo "npm is required (the web board's htmx)"; exit 1; }
+	npm ci --prefix leakwatch/web --no-audit --no-fund --ignore-scripts --silent
 	rm -f $(VENV)/.installed-* && touch $@
 
 # Kafka, the worker and live simulated traffic; the two cards' numbers as they change.

@@ -24,6 +24,9 @@ SUBCOMMANDS = {
     "notifier": "services.notifier.cli",
     "sink": "services.sink.cli",
     "demo": "services.demo",
+    "reactivation": "services.reactivation.cli",
+    "import": "services.history.cli",
+    "web": "services.web.cli",
 }
 
 

@@ -16,6 +16,8 @@ import orjson
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
+from schemas.labels import Reason
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -230,6 +232,26 @@ class Settings(BaseSettings):
     # Which alerts each target already has, so a restart posts none twice (a volume in compose).
     notifier_state_path: Path = REPO_ROOT / ".local" / "notifier" / "delivered.sqlite"
 
+    # ------------------------------------------------------------------------------------
+    # services/reactivation and `leakwatch import` (self-contained block)
+    # ------------------------------------------------------------------------------------
+    # The recontact task in the CRM for each deal that goes on the «Воронка отказов»: none,
+    # amocrm (POST /api/v4/tasks) or bitrix24 (tasks.task.add), with the REST credentials
+    # ingest uses (LEAKWATCH_INGEST_AMOCRM_API_URL + _API_TOKEN, LEAKWATCH_INGEST_BITRIX24_WEBHOOK_URL
+    # with the `task` scope added); `leakwatch import` reads history with the same ones.
+    reactivation_crm: Literal["none", "amocrm", "bitrix24"] = "none"
+    reactivation_task_type_id: int = Field(1, ge=1)  # amoCRM: 1 Звонок, 2 Встреча
+    reactivation_default_user_id: int | None = Field(None, ge=1)  # when the manager has no CRM id
+    reactivation_crm_max_attempts: int = Field(4, ge=1, le=20)
+    reactivation_crm_backoff_s: float = Field(1.0, ge=0, le=60)  # doubles per attempt
+    reactivation_crm_timeout_s: float = Field(10.0, gt=0, le=120)
+    # `leakwatch import`: requests per second (amoCRM allows 7, Bitrix24 2).
+    import_amocrm_rps: float = Field(7.0, gt=0, le=50)
+    import_bitrix24_rps: float = Field(2.0, gt=0, le=50)
+    import_state_dir: Path = REPO_ROOT / ".local" / "import"  # checkpoints and spooled pages
+    import_max_attempts: int = Field(6, ge=1, le=20)  # per request, on outages and rate-limit answers
+    import_backoff_s: float = Field(1.0, ge=0, le=60)  # doubles per attempt, capped at 30 s
+
     @field_validator("ingest_mapping", mode="before")
     @classmethod
     def _mapping_json(cls, raw: object) -> object:
@@ -264,11 +286,55 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _crm_ready(self) -> "Settings":
+        if self.reactivation_crm == "amocrm" and not (self.ingest_amocrm_api_url and self.ingest_amocrm_api_token):
+            raise ValueError("LEAKWATCH_REACTIVATION_CRM=amocrm needs LEAKWATCH_INGEST_AMOCRM_API_URL and "
+                             "LEAKWATCH_INGEST_AMOCRM_API_TOKEN")
+        if self.reactivation_crm == "bitrix24" and not self.ingest_bitrix24_webhook_url:
+            raise ValueError("LEAKWATCH_REACTIVATION_CRM=bitrix24 needs LEAKWATCH_INGEST_BITRIX24_WEBHOOK_URL")
+        return self
+
+    @model_validator(mode="after")
     def _telegram_pair(self) -> "Settings":
         if (self.notifier_telegram_bot_token is None) != (self.notifier_telegram_chat_id is None):
             raise ValueError("LEAKWATCH_NOTIFIER_TELEGRAM_BOT_TOKEN and LEAKWATCH_NOTIFIER_TELEGRAM_CHAT_ID "
                              "go together (set both or neither)")
         return self
+
+    # ------------------------------------------------------------------------------------
+    # The web board and its review queue (leakwatch/web; self-contained block)
+    # ------------------------------------------------------------------------------------
+    # Read-only views are open on a loopback address only; reviews always need the token
+    # (Bearer, basic auth with it as the password, or the board's login form). Without a
+    # token the board refuses to bind to a non-loopback address.
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(6070, ge=1, le=65535)
+    web_token: SecretStr | None = None
+    web_refresh_s: float = Field(5.0, ge=0.5, le=3600)  # live refresh of the cards
+    review_low_confidence: float = Field(0.6, ge=0, le=1)  # below it a verdict is reviewed first
+    # QA review from the CRM (leakwatch/domain/reviews.py: review_from_crm_move): moving a
+    # deal from a review stage to a closed-lost stage confirms the verdict; a changed
+    # loss-reason field corrects the reason. Stages: names or ids, comma-separated.
+    crm_review_stages: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["Условный отказ"])
+    crm_closed_lost_stages: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["143", "LOSE", "Закрыто и не реализовано"])  # amoCRM's 143, Bitrix24's LOSE
+    # The loss-reason field per vendor, e.g. `amocrm=loss_reason_id,bitrix24=UF_CRM_LOSS_REASON`.
+    crm_loss_reason_field: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    # Its values (enum ids) → reasons, e.g. `501=Дорого,502=Поздно связались`; a value that is
+    # a reason's text needs no entry.
+    crm_loss_reason_values: Annotated[dict[str, Reason], NoDecode] = Field(default_factory=dict)
+
+    @field_validator("crm_review_stages", "crm_closed_lost_stages", mode="before")
+    @classmethod
+    def _comma_list(cls, raw: object) -> object:
+        if isinstance(raw, str):
+            return [item.strip() for item in raw.split(",") if item.strip()]
+        return raw
+
+    @field_validator("crm_loss_reason_field", "crm_loss_reason_values", mode="before")
+    @classmethod
+    def _pairs(cls, raw: object) -> object:
+        return parse_rub_map(raw)  # the same `key=value,…` or JSON syntax
 
 
 def env_name(loc: tuple) -> str:

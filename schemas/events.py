@@ -118,7 +118,8 @@ class ClassifiedRefusal(BaseModel):
     `active=false` retracts an earlier record (the deal was reopened or marked spam).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Readers ignore fields they do not know: a field added within v1 breaks no consumer.
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     schema_version: Literal[1] = 1
     deal_id: str

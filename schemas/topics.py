@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from schemas import alerts, events
+from schemas import alerts, events, reactivation
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,9 @@ REVIEWS = TopicSpec("refusals.reviewed", events.RefusalReview, "deal_id", public
 CLASSIFIED = TopicSpec("refusals.classified", events.ClassifiedRefusal, "deal_id", public=True)
 DEADLETTER = TopicSpec("deadletter", events.DeadLetter, "key", public=True, retention_h=30 * 24)
 LEAK_SPIKES = TopicSpec("alerts.leak_spikes", alerts.LeakSpikeAlert, "alert_id", public=True)
+# The «Воронка отказов», derived from CLASSIFIED by services/reactivation, which creates it
+# compacted: the newest entry per deal is the list.
+REACTIVATION = TopicSpec("refusals.reactivation", reactivation.ReactivationEntry, "deal_id", public=True)
 # The gateway's raw vendor bodies hold phones and transcripts: private, and kept briefly
 # (LEAKWATCH_INGEST_DEADLETTER_RETENTION_H). Retries hold webhooks whose vendor lookup failed.
 INGEST_DEADLETTER = TopicSpec("ingest.deadletter", events.DeadLetter, "key", public=False, retention_h=72)
@@ -34,7 +37,7 @@ INGEST_PRIVATE = (INGEST_DEADLETTER, INGEST_RETRIES)
 # Events that change a deal's state, all keyed by deal_id with the same partition count,
 # so one worker holds a deal's whole state (Faust tables are co-partitioned with them).
 INPUTS = (DEALS, CALLS, ACTIVITIES, REVIEWS)
-ALL = (*INPUTS, CLASSIFIED, DEADLETTER, LEAK_SPIKES, *INGEST_PRIVATE)
+ALL = (*INPUTS, CLASSIFIED, DEADLETTER, LEAK_SPIKES, REACTIVATION, *INGEST_PRIVATE)
 BY_NAME = {spec.name: spec for spec in ALL}
 
 # The worker's own topics, co-partitioned with the inputs (same key, same partition count).

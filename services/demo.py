@@ -1,6 +1,6 @@
 """`leakwatch demo`: the whole pipeline on this machine, no Docker. Starts Kafka (the
-project's script), the worker, and live simulated traffic; prints the two cards' numbers
-as they change. Ctrl-C stops everything it started.
+project's script), the worker, the web board and live simulated traffic; prints the board's
+address and the two cards' numbers as they change. Ctrl-C stops everything it started.
 
 The worker and the simulator write to log files under .local/, never to the terminal: a
 line from them (librdkafka logs on stderr from C, past rich's redirection) would land on
@@ -9,6 +9,7 @@ the board and break its redraw."""
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -86,6 +87,7 @@ def run(args) -> int:
         except NotHealthy as exc:
             raise SystemExit(f"{exc}; see {log}") from None
         print(f"worker ready in {took:.0f} s (log: {log})")
+        started.append(_web_board(env))
         sim = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "simulate", "live", "--rate", str(args.rate)],
                                env=env, stdout=sim_log.open("w"), stderr=subprocess.STDOUT)
         started.append(sim)
@@ -121,6 +123,21 @@ def run(args) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
         subprocess.run([str(KAFKA), "stop"], check=False)
+
+
+def _web_board(env: dict) -> subprocess.Popen:
+    """The web board beside the worker, on its own store fed from refusals.classified (the
+    worker owns its chdb). Reviews need a token: the environment's, or one made for this run."""
+    given = env.get("LEAKWATCH_WEB_TOKEN")
+    token = given or secrets.token_urlsafe(12)
+    shutil.rmtree(STATE / "demo-web-chdb", ignore_errors=True)
+    web_env = {**env, "LEAKWATCH_CHDB_PATH": str(STATE / "demo-web-chdb"), "LEAKWATCH_WEB_TOKEN": token}
+    proc = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "web", "--follow"], env=web_env,
+                            stdout=(STATE / "demo-web.log").open("w"), stderr=subprocess.STDOUT)
+    port = env.get("LEAKWATCH_WEB_PORT", "6070")
+    login = "LEAKWATCH_WEB_TOKEN" if given else f"the token {token} (made for this run)"
+    print(f"web board: http://127.0.0.1:{port}/  (reviews: log in with {login})")
+    return proc
 
 
 def _live_board(url: str, worker: subprocess.Popen, console: Console) -> None:

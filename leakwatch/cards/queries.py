@@ -112,6 +112,36 @@ ORDER BY money_rub DESC, lost_at DESC
 LIMIT 500
 """
 
+# Per manager for the period: how often the stated reason differed from the true one
+# (of the refusals where the manager stated one), and the salvageable leak with its top
+# reason by money. The inner query groups by (manager, leak) once; the outer picks the
+# leak with the most money (ties by name), NULL leaks (real refusals) never win.
+MANAGERS = f"""
+SELECT
+    manager,
+    sum(refusals) AS refusals,
+    sum(stated) AS stated,
+    sum(mismatches) AS mismatches,
+    if(stated = 0, NULL, round(100 * mismatches / stated)) AS mismatch_pct,
+    sum(leak_cases) AS cases,
+    sum(leak_money) AS leak_rub,
+    argMaxIf(leak, (leak_money, leak), leak IS NOT NULL) AS top_leak
+FROM (
+    SELECT
+        manager, leak,
+        count() AS refusals,
+        countIf(reason_mismatch IS NOT NULL) AS stated,
+        countIf(reason_mismatch = 1) AS mismatches,
+        countIf(kind = 'salvageable') AS leak_cases,
+        sumIf(money_rub, kind = 'salvageable') AS leak_money
+    FROM refusals FINAL
+    WHERE {PERIOD}
+    GROUP BY manager, leak
+)
+GROUP BY manager
+ORDER BY leak_rub DESC, manager
+"""
+
 CARDS = {
     "card1_totals": CARD1_TOTALS,
     "card1_by_reason": CARD1_BY_REASON,
@@ -119,7 +149,24 @@ CARDS = {
     "card2_by_leak": CARD2_BY_LEAK,
     "card2_main_stage": CARD2_MAIN_STAGE,
     "salvageable_cases": SALVAGEABLE_CASES,
+    "managers": MANAGERS,
 }
+
+# «Условный отказ» awaiting a QA lead: every active provisional verdict of the period (the
+# AI may have called it non-target: that needs a look too). Verdicts the AI was unsure of
+# (confidence below $low_confidence) come first, then the newest day, the most money.
+REVIEW_QUEUE = f"""
+SELECT
+    deal_id, version, lost_at, manager, pipeline, stage_before_loss AS stage, money_rub,
+    target, reason, kind, leak, hot, confidence, confidence < $low_confidence AS low_confidence,
+    evidence, engine_name, manager_reason, reason_mismatch
+FROM refusals FINAL
+WHERE active = 1 AND status = 'provisional' AND $__timeFilter(lost_at) AND {FILTERS}
+ORDER BY low_confidence DESC, toDate(lost_at, ${{timezone:singlequote}}) DESC, money_rub DESC, lost_at DESC, deal_id
+LIMIT 500
+"""
+
+BOARD = {"review_queue": REVIEW_QUEUE}
 
 # Alert rules (Grafana-managed, evaluated without dashboard variables). Each returns one
 # numeric column, which Grafana alerts on as a number; the thresholds live in the rules.

@@ -8,7 +8,7 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from leakwatch.cards.macros import ALL, expand
-from leakwatch.cards.queries import CARDS
+from leakwatch.cards.queries import BOARD, CARDS
 
 
 class Queryable(Protocol):
@@ -66,10 +66,12 @@ class Cards(BaseModel):
 
 
 def period_sql(name: str, time_from: datetime, time_to: datetime, *, pipeline: str | None = None,
-               manager: str | None = None, metric: str = "sum", baseline_days: int = 28) -> str:
-    return expand(CARDS[name], time_from=time_from, time_to=time_to, variables={
+               manager: str | None = None, metric: str = "sum", baseline_days: int = 28,
+               extra: dict[str, str] | None = None) -> str:
+    """One of `CARDS` (or of `BOARD`, whose queries take `extra` variables) for a period."""
+    return expand({**CARDS, **BOARD}[name], time_from=time_from, time_to=time_to, variables={
         "pipeline": pipeline or ALL, "manager": manager or ALL,
-        "metric": metric, "baseline_days": str(int(baseline_days)),
+        "metric": metric, "baseline_days": str(int(baseline_days)), **(extra or {}),
     })
 
 

@@ -83,6 +83,20 @@ def _cases(q) -> list[tuple[dict, tuple[int, int, int, int]]]:
     ]
 
 
+def _managers(q) -> list[tuple[dict, tuple[int, int, int, int]]]:
+    names = {"manager": "Менеджер", "refusals": "Отказов", "stated": "Причина указана", "mismatches": "Не совпала",
+             "mismatch_pct": "Не совпала, %", "cases": "Спасаемых", "leak_rub": "Утечка", "top_leak": "Главная утечка"}
+    extra = {"leak_rub": {"unit": RUB, "decimals": 0}, "mismatch_pct": {"unit": "percent", "decimals": 0}}
+    return [
+        (row("Менеджеры"), (0, 42, 24, 1)),
+        (table("Утечка и причины менеджеров", [q("managers")],
+               overrides=[override(f, {"displayName": title, **extra.get(f, {})}) for f, title in names.items()],
+               description="Как часто причина со слов менеджера не совпала с настоящей (из отказов, где он её "
+                           "указал), и утечка каждого менеджера за период."),
+         (0, 43, 24, 9)),
+    ]
+
+
 def _variables(datasource_uid: str, baseline_days: int) -> list[dict]:
     datasource = {"type": CLICKHOUSE_TYPE, "uid": datasource_uid}
     everything = {"selected": True, "text": ["All"], "value": ["$__all"]}
@@ -111,7 +125,7 @@ def build_dashboard(datasource_uid: str = CLICKHOUSE_UID, *, timezone: str = DEF
     def q(name: str) -> dict:
         return target(CARDS[name], datasource_uid)
 
-    layout = [*_card1(q), *_card2(q), *_cases(q)]
+    layout = [*_card1(q), *_card2(q), *_cases(q), *_managers(q)]
     panels = [{"id": i, "gridPos": {"x": x, "y": y, "w": w, "h": h}, **panel}
               for i, (panel, (x, y, w, h)) in enumerate(layout, 1)]
     return {

@@ -129,3 +129,42 @@ def test_filter_options(store):
     assert options("pipeline") == [spec.PIPELINE]
     assert options("manager", pipeline=ALL) == sorted(spec.MANAGERS)
     assert options("manager", pipeline=["Другая"]) == []
+
+
+MANAGERS_PANEL = "Утечка и причины менеджеров"
+
+
+def test_managers_leak_and_top_reason(store):
+    rows = {r["manager"]: r for r in show(store, MANAGERS_PANEL, spec.DAY2)}
+    assert set(rows) == set(spec.MANAGERS)
+    for manager in spec.MANAGERS:
+        mine = [r for r in on_day(RECORDS, spec.DAY2) if r.manager == manager]
+        salvageable = [r for r in mine if r.kind == "salvageable"]
+        money: Counter = Counter()
+        for r in salvageable:
+            money[r.leak] += r.money_rub
+        top = max(money.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        assert (rows[manager]["refusals"], rows[manager]["cases"], rows[manager]["leak_rub"], rows[manager]["top_leak"]) \
+            == (len(mine), len(salvageable), sum(money.values()), top)
+        assert rows[manager]["mismatch_pct"] is None  # the spec's managers stated no reason
+    assert sum(r["leak_rub"] for r in rows.values()) == 1_248_700
+    leaks = [r["leak_rub"] for r in show(store, MANAGERS_PANEL, spec.DAY2)]
+    assert leaks == sorted(leaks, reverse=True)
+
+
+def test_managers_stated_reason_mismatches(store):
+    from datetime import datetime, timezone
+
+    from tests.support.refusal_records import refusal
+
+    at = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+    stated = [("Дорого", "Дорого"), ("Дорого", "Клиент пропал"), ("Дорого", "Поздно связались"), (None, "Дорого")]
+    records = [refusal(f"M-{i}", at, reason=true, manager="Анна Смирнова").model_copy(update={
+        "manager_reason": said, "reason_mismatch": None if said is None else said != true})
+        for i, (said, true) in enumerate(stated)]
+    store.insert_refusals(records)  # a day after the spec's two: their numbers stay
+    start = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    sql = PANELS[MANAGERS_PANEL]["targets"][0]["rawSql"]
+    [row] = store.query(expand(sql, time_from=start, time_to=start.replace(hour=23), variables=DEFAULTS))
+    # 3 stated a reason, 2 of them differ from the true one: 67%.
+    assert (row["refusals"], row["stated"], row["mismatches"], row["mismatch_pct"]) == (4, 3, 2, 67)

@@ -1,0 +1,119 @@
+"""QA reviews of «Условный отказ» verdicts, as `refusals.reviewed` events. Pure.
+
+Two ways in: the review queue of the web board (confirm the verdict as it stands, or
+correct its labels), and the CRM, where a QA lead moving a deal from the review stage to
+the closed-lost stage confirms the verdict, and changing the loss-reason field on the way
+corrects the reason. Event ids are derived from what was decided, so a double submit or a
+re-delivered webhook is one event (the deal-state fold dedups by event id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from schemas.conversation import Labels
+from schemas.events import RefusalReview
+from schemas.labels import Reason
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha1("\x1f".join(map(str, parts)).encode()).hexdigest()[:16]
+
+
+def web_review(deal_id: str, version: int, labels: Labels, *, reviewer: str, now: datetime,
+               comment: str | None = None) -> RefusalReview:
+    """A review from the board: `labels` are the verdict as it stands (confirm) or the QA
+    lead's correction. `version` is the verdict's version the reviewer saw."""
+    comment = (comment or "").strip() or None
+    event_id = f"web:{deal_id}:v{version}:" + _digest(reviewer, labels.model_dump_json(), comment)
+    return RefusalReview(event_id=event_id, deal_id=deal_id, ts=now, reviewer=reviewer, comment=comment,
+                         **labels.model_dump())
+
+
+def labels_from_form(*, target: bool, reason: str | None, kind: str | None, leak: str | None,
+                     hot: bool) -> Labels:
+    """A correction as a form sends it: empty strings are "not chosen". A real refusal has
+    no leak, whatever the form still shows. Raises ValueError on an inconsistent verdict."""
+    reason, kind, leak = (v or None for v in (reason, kind, leak))
+    if not target:
+        return Labels(target=False)
+    return Labels(target=True, reason=reason, kind=kind, leak=leak if kind == "salvageable" else None, hot=hot)
+
+
+@dataclass(frozen=True)
+class CrmReviewRules:
+    """Which stage moves in a CRM are a QA lead's verdict (from settings).
+
+    `review_stages`: the «Условный отказ» stage (names or ids as the CRM sends them);
+    `closed_lost_stages`: where a confirmed refusal goes (amoCRM's status 143, Bitrix24's
+    `LOSE` / `C<n>:LOSE`, or their names); `reason_values`: the loss-reason field's values
+    (enum ids or texts) → a reason; a value equal to a reason's text needs no entry.
+    """
+
+    review_stages: frozenset[str]
+    closed_lost_stages: frozenset[str]
+    reason_values: dict[str, Reason] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings) -> "CrmReviewRules":
+        """From `LEAKWATCH_CRM_REVIEW_STAGES`, `…_CLOSED_LOST_STAGES`, `…_LOSS_REASON_VALUES`."""
+        return cls(review_stages=frozenset(settings.crm_review_stages),
+                   closed_lost_stages=frozenset(settings.crm_closed_lost_stages),
+                   reason_values=dict(settings.crm_loss_reason_values))
+
+    def reason_of(self, value: str | None) -> Reason | None:
+        if value is None or not str(value).strip():
+            return None
+        value = str(value).strip()
+        if value in self.reason_values:
+            return self.reason_values[value]
+        try:
+            return Reason(value)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class CrmStageMove:
+    """A deal's stage change as a CRM webhook reports it, already read out of the vendor's payload."""
+
+    vendor: str  # "amocrm", "bitrix24"
+    vendor_event_id: str  # stable per webhook delivery of this change
+    deal_id: str
+    from_stage: str | None
+    to_stage: str
+    reviewer: str  # who moved it (the CRM user)
+    ts: datetime
+    loss_reason: str | None = None  # the loss-reason field's value after the move
+    previous_loss_reason: str | None = None  # … and before it, when the CRM sends both
+
+
+def review_from_crm_move(move: CrmStageMove, verdict: Labels | None, rules: CrmReviewRules, *,
+                         manager_reason: Reason | None = None) -> RefusalReview | None:
+    """The review a stage move means, or None when it is not one.
+
+    A move from a review stage to a closed-lost stage confirms `verdict` (the deal's
+    current labels). The loss-reason field holds the manager's stated reason until the QA
+    lead changes it: only a value that differs from the one before the move (or, when the
+    CRM does not send that, from `manager_reason`) corrects the reason; the verdict's kind,
+    leak and hot stay, since reason and leak are independent (LABELS.md, rule 1). Without a
+    verdict, or when a non-target verdict is given a reason, the CRM alone cannot say the
+    kind: None, and the deal stays in the board's queue.
+    """
+    if move.from_stage not in rules.review_stages or move.to_stage not in rules.closed_lost_stages:
+        return None
+    if verdict is None:
+        return None
+    labels = verdict
+    after = rules.reason_of(move.loss_reason)
+    before = rules.reason_of(move.previous_loss_reason) if move.previous_loss_reason is not None else manager_reason
+    if after is not None and after != before and after != verdict.reason:
+        if not verdict.target:
+            return None
+        labels = verdict.model_copy(update={"reason": after})
+    event_id = f"crm:{move.vendor}:{move.deal_id}:" + _digest(move.vendor_event_id, labels.model_dump_json())
+    comment = None if labels is verdict else f"Причина исправлена в CRM: {verdict.reason} → {labels.reason}"
+    return RefusalReview(event_id=event_id, deal_id=move.deal_id, ts=move.ts, reviewer=move.reviewer,
+                         comment=comment, **labels.model_dump())
