@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Sequence
 
 from leakwatch.classifier import lexicon as lx
-from schemas.conversation import Message
+from schemas.conversation import Message, SystemFact
 from leakwatch.classifier.promises import Promise, find_promises
 from leakwatch.classifier.system_events import EventKind
 from leakwatch.classifier.timeline import Entry, analyse, clock_start, next_entry, quote, working_time
@@ -138,8 +138,11 @@ def _followups_without_reply(entries: Sequence[Entry]) -> int:
 # --- everything --------------------------------------------------------------------------------
 
 
-def derive_facts(messages: Sequence[Message]) -> ConversationFacts:
-    entries = analyse(messages)
+def derive_facts(messages: Sequence[Message], events: Sequence[SystemFact] = ()) -> ConversationFacts:
+    return facts_of(analyse(messages, events))
+
+
+def facts_of(entries: Sequence[Entry]) -> ConversationFacts:
     client = [e for e in entries if e.speaker == "client"]
     waits, never, missed, missed_late = _waits(entries)
     return ConversationFacts(
