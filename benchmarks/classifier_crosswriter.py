@@ -13,8 +13,13 @@ Embeddings are computed once per conversation.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import time
 from pathlib import Path
+
+import numpy as np
+
+from leakwatch.classifier import encoder
 
 from leakwatch.classifier.embedded import judge
 from leakwatch.classifier.embedding_model import EmbeddingModel, Tuning, encode_readings
@@ -30,12 +35,38 @@ def _row(name: str, report: Report) -> str:
     return f"| {name} | {report.items} | " + " | ".join(cells) + f" | {report.kind_macro_f1:.2f} |"
 
 
+def _cache_embeddings(path: Path) -> None:
+    """Embeddings depend on the text alone: reuse them across runs while the rules change."""
+    cached: dict[str, np.ndarray] = {}
+    if path.exists():
+        with np.load(path) as data:
+            cached = {k: data[k] for k in data.files}
+    plain = encoder.encode
+
+    def encode(texts: list[str]) -> np.ndarray:
+        keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+        missing = sorted({(k, t) for k, t in zip(keys, texts) if k not in cached})
+        if missing:
+            for (k, _), v in zip(missing, plain([t for _, t in missing])):
+                cached[k] = v
+            np.savez(path, **cached)
+        out = np.zeros((len(texts), encoder.DIM), dtype=np.float32)
+        for i, k in enumerate(keys):
+            out[i] = cached[k]
+        return out
+
+    encoder.encode = encode
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--with-bank", action="store_true", help="also train every fold on the shipped bank")
     parser.add_argument("--bank-only", action="store_true", help="train on the shipped bank only (the engine as shipped)")
+    parser.add_argument("--cache", type=Path, help="keep sentence embeddings in this .npz between runs")
     args = parser.parse_args()
+    if args.cache:
+        _cache_embeddings(args.cache)
     started = time.perf_counter()
     sets = {path.stem: load_labelled(path) for path in args.files}
     bank = load_labelled(BANK_PATH) if (args.with_bank or args.bank_only) else []

@@ -64,7 +64,8 @@ class CallEvent(_Input):
 class ActivityEvent(_Input):
     """crm.activities: tasks, materials sent and messages."""
 
-    type: Literal["task_created", "task_done", "task_overdue", "materials_sent", "message"]
+    # materials_bounced: the e-mail with the materials came back undelivered
+    type: Literal["task_created", "task_done", "task_overdue", "materials_sent", "materials_bounced", "message"]
     task_id: str | None = None
     task_kind: Literal["callback", "meeting", "other"] | None = None
     due_at: AwareDatetime | None = None

@@ -21,7 +21,7 @@ from pathlib import Path
 from schemas.conversation import ClassificationResult, ConversationInput
 from leakwatch.domain.refusals import reason_mismatch
 from leakwatch.classifier.contract import RefusalClassifier
-from leakwatch.classifier.decision import Verdict, decide
+from leakwatch.classifier.decision import Policy, Verdict, decide
 from leakwatch.classifier.embedding_model import Encoded, EmbeddingModel, Tuning, encode_readings
 from leakwatch.classifier.features import Reading, read
 from leakwatch.classifier.labelled import BANK_PATH, load_labelled
@@ -79,13 +79,13 @@ class EmbeddedClassifier(RefusalClassifier):
         return self._model
 
 
-def judge(model: EmbeddingModel, readings: list[Reading], encoded: Encoded) -> list[Verdict]:
+def judge(model: EmbeddingModel, readings: list[Reading], encoded: Encoded, policy: Policy = Policy()) -> list[Verdict]:
     """One verdict per reading: the heads' probabilities, the facts, the evidence line."""
     verdicts = []
     for r, probs, lines in zip(readings, model.probabilities(encoded), encoded.client_lines):
         reason = max(probs["reason"], key=probs["reason"].get)
         best = model.best_line(lines, Reason(reason))
-        verdicts.append(decide(r, probs, r.client_lines[best] if best is not None else None))
+        verdicts.append(decide(r, probs, r.client_lines[best] if best is not None else None, policy))
     return verdicts
 
 

@@ -25,7 +25,7 @@ def classifier_input(state: DealState) -> ConversationInput:
     return ConversationInput(
         id=f"{state.deal_id}@{state.revision}", deal_id=state.deal_id,
         amount_rub=state.amount_rub, channel=channel, messages=messages,
-        crm_notes=notes, manager_reason=state.manager_reason,
+        crm_notes=notes, manager_reason=state.manager_reason, events=state.system_facts(),
     )
 
 
