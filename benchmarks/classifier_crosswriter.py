@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from leakwatch.classifier import encoder
 
 from leakwatch.classifier.embedded import judge
 from leakwatch.classifier.embedding_model import EmbeddingModel, Tuning, encode_readings
-from leakwatch.classifier.evaluation import Report, evaluate
+from leakwatch.classifier.evaluation import NONE, Report, evaluate, review_split
 from leakwatch.classifier.features import read
 from leakwatch.classifier.labelled import BANK_PATH, load_labelled
 
@@ -58,11 +59,38 @@ def _cache_embeddings(path: Path) -> None:
     encoder.encode = encode
 
 
+def _confusion(title: str, counts, labels: list[str]) -> None:
+    print(f"\n{title} (gold rows × predicted columns)\n")
+    print("| gold \\ predicted | " + " | ".join(labels) + " |")
+    print("|---" * (len(labels) + 1) + "|")
+    for g in labels:
+        print(f"| {g} | " + " | ".join(str(counts.get((g, p), 0) or "·") for p in labels) + " |")
+
+
+def _details(pooled: Report, gold, predicted, confidence) -> None:
+    from schemas.labels import Kind, Leak, Reason
+
+    _confusion("reason", pooled.reason_confusion, [str(r) for r in Reason] + [NONE])
+    _confusion("kind", pooled.kind_confusion, [str(k) for k in Kind] + [NONE])
+    _confusion("leak (gold-target items; — = none)", pooled.leak_confusion, [str(x) for x in Leak] + [NONE])
+    hot = {(str(g), str(p)): n for (g, p), n in pooled.hot_confusion.items()}
+    _confusion("hot", hot, ["True", "False"])
+    print("\n| review below | sent to review | target | reason | kind | leak (salv.) | hot | kind macro-F1 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for threshold in (0.0, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7):
+        split = review_split(gold, predicted, confidence, threshold)
+        cells = " | ".join(f"{split.confident.accuracy[c].value:.2f}" for c in COLUMNS)
+        print(f"| {threshold:.2f} | {split.share_flagged:.0%} | {cells} | {split.confident.kind_macro_f1:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--with-bank", action="store_true", help="also train every fold on the shipped bank")
     parser.add_argument("--bank-only", action="store_true", help="train on the shipped bank only (the engine as shipped)")
+    parser.add_argument("--details", action="store_true",
+                        help="pooled confusion tables and the review split by confidence")
+    parser.add_argument("--errors", type=Path, help="write every held-out item's gold and predicted labels here")
     parser.add_argument("--cache", type=Path, help="keep sentence embeddings in this .npz between runs")
     args = parser.parse_args()
     if args.cache:
@@ -77,7 +105,7 @@ def main() -> None:
     tuning = Tuning()
     print("| held-out writer | n | target | reason | kind | leak (salv.) | hot | kind macro-F1 |")
     print("|---|---|---|---|---|---|---|---|")
-    gold_all, predicted_all = [], []
+    gold_all, predicted_all, confidence_all, ids_all = [], [], [], []
     for name in sets:
         test = [i for i, o in enumerate(owner) if o == name]
         train = [i for i, o in enumerate(owner) if (o == "bank" if args.bank_only else o != name)]
@@ -88,8 +116,18 @@ def main() -> None:
         predicted = [v.labels for v in verdicts]
         gold_all += gold
         predicted_all += predicted
+        confidence_all += [v.confidence for v in verdicts]
+        ids_all += [everything[i].item.id for i in test]
         print(_row(name, evaluate(gold, predicted)))
-    print(_row("**pooled**", evaluate(gold_all, predicted_all)))
+    pooled = evaluate(gold_all, predicted_all)
+    print(_row("**pooled**", pooled))
+    if args.errors:
+        with open(args.errors, "w", encoding="utf-8") as f:
+            for i, g, p, c in zip(ids_all, gold_all, predicted_all, confidence_all):
+                f.write(json.dumps({"id": i, "gold": g.model_dump(mode="json"), "predicted": p.model_dump(mode="json"),
+                                    "confidence": c}, ensure_ascii=False) + "\n")
+    if args.details:
+        _details(pooled, gold_all, predicted_all, confidence_all)
     print(f"\n{len(everything)} conversations, {time.perf_counter() - started:.1f} s")
 
 

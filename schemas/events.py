@@ -134,6 +134,8 @@ class ClassifiedRefusal(BaseModel):
     confidence: float = Field(ge=0, le=1)
     evidence: str
     engine: EngineInfo
+    # The AI was unsure of this «Условный отказ»: a QA lead should look at it first.
+    needs_review: bool = False
     # ai: the classifier; review: a QA lead's verdict (wins over the AI);
     # crm: a retraction because the CRM reopened the deal or marked it spam/duplicate.
     source: Literal["ai", "review", "crm"]

@@ -58,8 +58,9 @@ def retraction_record(state: DealState, *, avg_check_rub: int, now: datetime) ->
 
 
 def refusal_record(state: DealState, ai: ClassificationResult | None, *,
-                   avg_check_rub: int, now: datetime) -> ClassifiedRefusal:
-    """The newest verdict on a lost deal: a QA review wins over the AI and is kept as such."""
+                   avg_check_rub: int, now: datetime, review_below: float = 0.0) -> ClassifiedRefusal:
+    """The newest verdict on a lost deal: a QA review wins over the AI and is kept as such.
+    An AI verdict on a target refusal with confidence below `review_below` is flagged for review."""
     ai_labels = Labels(**ai.model_dump(include={"target", "reason", "kind", "leak", "hot"})) if ai else None
     if state.review is not None:
         labels, source = state.review.labels, "review"
@@ -81,6 +82,7 @@ def refusal_record(state: DealState, ai: ClassificationResult | None, *,
         confidence=confidence,
         evidence=ai.evidence if ai else "",
         engine=engine,
+        needs_review=source == "ai" and labels.target and confidence < review_below,
         source=source,
         ai=ai_labels if source == "review" else None,
         reviewer=reviewer,

@@ -79,3 +79,10 @@ def test_classifier_input_carries_the_structured_facts_behind_the_system_message
     rendered = {m.text for m in item.messages if m.speaker == "system"}
     assert {f.text for f in item.events} == rendered
     assert next(f for f in item.events if f.kind == "task_created").due == T0
+
+
+def test_an_unsure_ai_verdict_is_flagged_for_review_and_a_sure_one_is_not():
+    unsure = refusal_record(lost_deal(), ai(confidence=0.4), avg_check_rub=1, now=NOW, review_below=0.55)
+    sure = refusal_record(lost_deal(), ai(confidence=0.8), avg_check_rub=1, now=NOW, review_below=0.55)
+    assert unsure.needs_review and unsure.status == "provisional"
+    assert not sure.needs_review
