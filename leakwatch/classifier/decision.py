@@ -37,6 +37,8 @@ class Policy:
     confident: float = 0.8
     # Without a proving fact the leak head may name an after-call leak only this sure.
     unproven_fact_leak: float = 0.6
+    # The hot head is trained class-balanced, so it leans to «hot»; it must be this sure.
+    hot: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def decide(r: Reading, p: Probabilities, evidence_line: str | None, policy: Poli
         if leak in FACT_LEAKS and p_head < policy.unproven_fact_leak:
             leak, p_leak = _best(p["leak"], tuple(k for k in p["leak"] if k not in FACT_LEAKS))
         evidence = evidence_line or _last_words(r)
-    hot = r.facts.hot or p["hot"]["hot"] >= 0.5
+    hot = r.facts.hot or p["hot"]["hot"] >= policy.hot
     labels = Labels(
         target=True,
         reason=Reason(reason),

@@ -32,6 +32,7 @@ class Reading:
     events: dict[str, int]  # EventKind -> count (structured, or read off the system messages)
     tools: dict[str, tuple[bool, bool]]  # tool -> (the CRM notes list it, the manager offered it)
     ready_deferred: tuple[bool, bool, bool]  # client ready, manager deferred, no next step set
+    client_lemmas: tuple[tuple[str, ...], ...] = ()  # every client line, as lemmas
 
 
 def _lines(messages: list[Message], speaker: str) -> tuple[str, ...]:
@@ -92,6 +93,7 @@ def read(item: ConversationInput) -> Reading:
         events,
         _tools(entries, item.crm_notes),
         _ready_deferred(entries, facts),
+        tuple(e.lemmas for e in entries if e.speaker == "client"),
     )
 
 
@@ -145,6 +147,9 @@ def fact_vector(r: Reading) -> np.ndarray:
         *(offered for _, offered in r.tools.values()),
         any(noted and not offered for noted, offered in r.tools.values()),
         *r.ready_deferred,
+        min(sum(1 for line in r.client_lemmas if lx.URGENCY.matches(line)), 3),
+        min(sum(1 for line in r.client_lemmas if lx.BUDGET.matches(line)), 3),
+        any(lx.READY.matches(line) for line in r.client_lemmas),
         all(r.ready_deferred),
         bool(f.unanswered_objections) and any(noted and not offered for noted, offered in r.tools.values()),
         r.item.channel == "call",
