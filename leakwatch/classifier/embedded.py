@@ -27,7 +27,7 @@ from leakwatch.classifier.features import Reading, read
 from leakwatch.classifier.labelled import BANK_PATH, load_labelled
 from schemas.labels import Reason
 
-ENGINE_VERSION = "1.0"
+ENGINE_VERSION = "2.0"
 
 
 class EmbeddedClassifier(RefusalClassifier):
