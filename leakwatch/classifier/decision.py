@@ -34,11 +34,11 @@ class Policy:
     """How far rules may go against the heads."""
 
     # A head this sure is not overruled by a keyword cue or a timeline fact.
-    confident: float = 0.8
+    confident: float = 0.7
     # Without a proving fact the leak head may name an after-call leak only this sure.
     unproven_fact_leak: float = 0.6
     # The hot head is trained class-balanced, so it leans to «hot»; it must be this sure.
-    hot: float = 0.5
+    hot: float = 0.6
 
 
 @dataclass(frozen=True)
