@@ -79,7 +79,7 @@ def _details(pooled: Report, gold, predicted, confidence) -> None:
     _confusion("hot", hot, ["True", "False"])
     print("\n| review below | sent to review | target | reason | kind | leak (salv.) | hot | kind macro-F1 |")
     print("|---|---|---|---|---|---|---|---|")
-    for threshold in (0.0, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7):
+    for threshold in (0.0, 0.6, 0.7, 0.75, 0.8, 0.85):
         split = review_split(gold, predicted, confidence, threshold)
         cells = " | ".join(f"{split.confident.accuracy[c].value:.2f}" for c in COLUMNS)
         print(f"| {threshold:.2f} | {split.share_flagged:.0%} | {cells} | {split.confident.kind_macro_f1:.2f} |")

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     classifier_engine: Literal["embedded", "openai"] = "embedded"
     classifier_timeout_s: float = Field(60.0, gt=0)
     # An AI verdict on a target refusal less sure than this is flagged for a QA lead first.
-    review_below_confidence: float = Field(0.55, ge=0.0, le=1.0)
+    review_below_confidence: float = Field(0.75, ge=0.0, le=1.0)
     openai_base_url: str | None = None
     openai_model: str | None = None
     openai_api_key: SecretStr | None = None
