@@ -58,8 +58,10 @@ def retraction_record(state: DealState, *, avg_check_rub: int, now: datetime) ->
 
 
 def refusal_record(state: DealState, ai: ClassificationResult | None, *,
-                   avg_check_rub: int, now: datetime, review_below: float = 0.0) -> ClassifiedRefusal:
+                   avg_check_rub: int, now: datetime, public_evidence: bool = True,
+                   review_below: float = 0.0) -> ClassifiedRefusal:
     """The newest verdict on a lost deal: a QA review wins over the AI and is kept as such.
+    The evidence quote is the client's own words: `public_evidence=False` keeps it off the topic.
     An AI verdict on a target refusal with confidence below `review_below` is flagged for review."""
     ai_labels = Labels(**ai.model_dump(include={"target", "reason", "kind", "leak", "hot"})) if ai else None
     if state.review is not None:
@@ -80,7 +82,7 @@ def refusal_record(state: DealState, ai: ClassificationResult | None, *,
         leak=labels.leak,
         hot=labels.hot,
         confidence=confidence,
-        evidence=ai.evidence if ai else "",
+        evidence=ai.evidence if ai and public_evidence else "",
         engine=engine,
         needs_review=source == "ai" and labels.target and confidence < review_below,
         source=source,

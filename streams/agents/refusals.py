@@ -93,6 +93,7 @@ def register(ctx) -> None:
                 avg = await checks.get(state.pipeline)
                 if state.is_refusal:
                     records.append(refusal_record(state, verdicts[state.deal_id], avg_check_rub=avg, now=now,
+                                                  public_evidence=settings.public_evidence,
                                                   review_below=settings.review_below_confidence))
                 else:
                     records.append(retraction_record(state, avg_check_rub=avg, now=now))
