@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     # the retention is evicted from the table.
     deal_timeline_cap: int = Field(200, ge=10, le=100000)
     deal_retention_days: float = Field(90.0, gt=0)
+    # An AI verdict on a target refusal less sure than this is flagged for a QA lead first.
+    review_below_confidence: float = Field(0.75, ge=0.0, le=1.0)
     openai_base_url: str | None = None
     openai_model: str | None = None
     openai_api_key: SecretStr | None = None
@@ -311,7 +313,6 @@ class Settings(BaseSettings):
     web_port: int = Field(6070, ge=1, le=65535)
     web_token: SecretStr | None = None
     web_refresh_s: float = Field(5.0, ge=0.5, le=3600)  # live refresh of the cards
-    review_low_confidence: float = Field(0.6, ge=0, le=1)  # below it a verdict is reviewed first
     # QA review from the CRM (leakwatch/domain/reviews.py: review_from_crm_move): moving a
     # deal from a review stage to a closed-lost stage confirms the verdict; a changed
     # loss-reason field corrects the reason. Stages: names or ids, comma-separated.

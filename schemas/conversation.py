@@ -10,6 +10,7 @@ facts become `system` messages with their times.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -25,6 +26,57 @@ class Message(BaseModel):
     text: str
 
 
+class EventKind(StrEnum):
+    """What a CRM or telephony fact is, whichever CRM recorded it."""
+
+    DEAL_CREATED = "deal_created"
+    INBOUND_REQUEST = "inbound_request"  # a site form, an inbound e-mail or chat: the client asks
+    MISSED_CALL = "missed_call"
+    INBOUND_CALL = "inbound_call"  # the client rang and was answered
+    OUTBOUND_CALL = "outbound_call"
+    OUTBOUND_NO_ANSWER = "outbound_no_answer"
+    MEETING = "meeting"  # a demo, a visit, a measurement that took place
+    AUTO_REPLY = "auto_reply"  # a robot answered: not a manager contact
+    TASK_CREATED = "task_created"
+    TASK_OVERDUE = "task_overdue"
+    TASK_DONE = "task_done"
+    SENT = "sent"  # materials went out: a КП, an invoice, a contract, a file
+    BOUNCED = "bounced"  # an e-mail that never reached the client
+    REMINDER_SENT = "reminder_sent"  # a message to the client without materials: a contact
+    MESSAGE_READ = "message_read"
+    NO_NEXT_STEP = "no_next_step"  # the CRM says no follow-up task was set
+    SLA_BREACH = "sla_breach"  # the CRM says a request waited unassigned / unanswered
+    INCIDENT = "incident"  # an integration or telephony outage: not the manager's doing
+    STAGE_CHANGED = "stage_changed"
+    DUPLICATE = "duplicate"
+    CLOSED_NOT_TARGET = "closed_not_target"  # spam, not a lead, a job seeker
+    CLOSED_LOST = "closed_lost"
+    WON = "won"
+    OTHER = "other"  # unknown: changes nothing
+
+
+class TaskKind(StrEnum):
+    CALLBACK = "callback"
+    MATERIALS = "materials"
+    OTHER = "other"
+
+
+class SystemFact(BaseModel):
+    """A CRM or telephony fact as the stream knew it, before it was rendered into the
+    timeline as a `system` message (`text`): the classifier reads these instead of parsing
+    the text back."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ts: datetime
+    kind: EventKind
+    task: TaskKind | None = None  # for tasks: what the task is for
+    due: datetime | None = None  # for a created task
+    detail: str = ""  # material name, task title, close reason
+    off_hours: bool | None = None  # the source marked it as outside working time
+    text: str = ""  # the system message this fact was rendered as, if any
+
+
 class ConversationInput(BaseModel):
     """One lost deal to classify."""
 
@@ -37,6 +89,9 @@ class ConversationInput(BaseModel):
     messages: list[Message]
     crm_notes: list[str] = Field(default_factory=list)
     manager_reason: Reason | None = None
+    # Structured facts behind the `system` messages (the stream fills it; text-only input
+    # leaves it empty and the system messages are read back instead).
+    events: list[SystemFact] = Field(default_factory=list)
 
 
 class EngineInfo(BaseModel):

@@ -72,7 +72,8 @@ class CallEvent(_Input):
 class ActivityEvent(_Input):
     """crm.activities: tasks, materials sent and messages."""
 
-    type: Literal["task_created", "task_done", "task_overdue", "materials_sent", "message"]
+    # materials_bounced: the e-mail with the materials came back undelivered
+    type: Literal["task_created", "task_done", "task_overdue", "materials_sent", "materials_bounced", "message"]
     task_id: str | None = None
     task_kind: Literal["callback", "meeting", "other"] | None = None
     due_at: AwareDatetime | None = None
@@ -145,6 +146,8 @@ class ClassifiedRefusal(BaseModel):
     # The engine that was asked first and failed for this item, when `engine` is its
     # fallback (the LLM timed out or answered garbage, and the embedded engine answered).
     fallback_from: str | None = None
+    # The AI was unsure of this «Условный отказ»: a QA lead should look at it first.
+    needs_review: bool = False
     # ai: the classifier; review: a QA lead's verdict (wins over the AI);
     # crm: a retraction because the CRM reopened the deal or marked it spam/duplicate.
     source: Literal["ai", "review", "crm"]

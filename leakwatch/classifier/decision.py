@@ -1,11 +1,13 @@
 """How the embedded engine turns facts and head probabilities into one verdict.
 
-- Not target: a clear rule cue (wrong number, job seeker, vendor, spam, duplicate) or the
-  target head.
-- Leak: the timeline decides the two after-call leaks (a broken «пришлю КП» is
-  «Не отправили материалы после звонка», a broken «перезвоню» or a client left waiting
-  is «Не связались вовремя»); otherwise the leak head picks among none / not closed /
-  objection. Kind follows: no leak means a real refusal.
+Rules decide only where they are precise; elsewhere the facts are features of the heads,
+and no rule overrides a head that is confident.
+- Not target: the CRM marked it (spam, duplicate), or a clear cue (wrong number, job
+  seeker, vendor) the target head does not confidently contradict, or the target head.
+- Leak: a broken promise or a late first reply the timeline proves names the after-call
+  leak («Не отправили материалы после звонка», «Не связались вовремя») unless the leak
+  head is confident of another answer; otherwise the leak head picks. Kind follows: no
+  leak means a real refusal.
 - Hot: the client asked for an invoice/contract/date/payment, or the hot head says so.
 """
 
@@ -28,17 +30,31 @@ Probabilities = dict[str, dict[str, float]]
 
 
 @dataclass(frozen=True)
+class Policy:
+    """How far rules may go against the heads."""
+
+    # A head this sure is not overruled by a keyword cue or a timeline fact.
+    confident: float = 0.7
+    # Without a proving fact the leak head may name an after-call leak only this sure.
+    unproven_fact_leak: float = 0.6
+    # The hot head is trained class-balanced, so it leans to «hot»; it must be this sure.
+    hot: float = 0.6
+
+
+@dataclass(frozen=True)
 class Verdict:
     labels: Labels
     confidence: float
     evidence: str
 
 
-def non_target_cue(r: Reading) -> str | None:
+def non_target_cue(r: Reading, p_target: float = 0.0, policy: Policy = Policy()) -> str | None:
     """The cue name when the CRM or the words say this was never a sales lead."""
     if r.non_target_cues.get("crm_marked"):
         return "crm_marked"  # «Сделка закрыта: спам», «… (дубль)»: the CRM knows
     if r.facts.hot:  # a client asking for an invoice is a buyer, whatever else was said
+        return None
+    if p_target >= policy.confident:  # a keyword is no veto over a confident head
         return None
     return next((name for name, hits in r.non_target_cues.items() if hits), None)
 
@@ -71,23 +87,25 @@ def _best(probs: dict[str, float], allowed: tuple[str, ...] | None = None) -> tu
     return label, candidates[label] / total if total else 0.0
 
 
-def decide(r: Reading, p: Probabilities, evidence_line: str | None) -> Verdict:
-    cue = non_target_cue(r)
+def decide(r: Reading, p: Probabilities, evidence_line: str | None, policy: Policy = Policy()) -> Verdict:
     p_target = p["target"]["target"]
+    cue = non_target_cue(r, p_target, policy)
     if cue is not None or p_target < 0.5:
         confidence = RULE_CONFIDENCE if cue is not None else 1.0 - p_target
         return Verdict(Labels(target=False), confidence, quote(_last_words(r)))
 
     reason, p_reason = _best(p["reason"])
     proven = fact_leak(r)
-    if proven is not None:
+    head_leak, p_head = _best(p["leak"])
+    if proven is not None and not (p_head >= policy.confident and head_leak != proven[0].value):
         leak, evidence = proven[0].value, proven[1] or _last_words(r)
-        p_leak = FACT_CONFIDENCE
+        p_leak = max(FACT_CONFIDENCE, p["leak"][leak])
     else:
-        allowed = tuple(k for k in p["leak"] if k not in FACT_LEAKS)
-        leak, p_leak = _best(p["leak"], allowed)
+        leak, p_leak = head_leak, p_head
+        if leak in FACT_LEAKS and p_head < policy.unproven_fact_leak:
+            leak, p_leak = _best(p["leak"], tuple(k for k in p["leak"] if k not in FACT_LEAKS))
         evidence = evidence_line or _last_words(r)
-    hot = r.facts.hot or p["hot"]["hot"] >= 0.5
+    hot = r.facts.hot or p["hot"]["hot"] >= policy.hot
     labels = Labels(
         target=True,
         reason=Reason(reason),

@@ -20,14 +20,18 @@ from pathlib import Path
 
 from schemas.conversation import ClassificationResult, ConversationInput
 from leakwatch.domain.refusals import reason_mismatch
+from leakwatch.classifier import encoder
 from leakwatch.classifier.contract import RefusalClassifier
-from leakwatch.classifier.decision import Verdict, decide
+from leakwatch.classifier.decision import Policy, Verdict, decide
 from leakwatch.classifier.embedding_model import Encoded, EmbeddingModel, Tuning, encode_readings
 from leakwatch.classifier.features import Reading, read
 from leakwatch.classifier.labelled import BANK_PATH, load_labelled
+from leakwatch.settings import REPO_ROOT
 from schemas.labels import Reason
 
-ENGINE_VERSION = "1.0"
+ENGINE_VERSION = "2.0"
+# Where the bank's sentence vectors are kept between processes (git-ignored).
+CACHE_DIR = REPO_ROOT / ".local" / "classifier"
 
 
 class EmbeddedClassifier(RefusalClassifier):
@@ -73,19 +77,21 @@ class EmbeddedClassifier(RefusalClassifier):
                     if not bank:
                         raise ValueError(f"example bank {self.bank_path} is empty")
                     readings = [read(e.item) for e in bank]
-                    self._model = EmbeddingModel.train(bank, readings, encode_readings(readings), self.tuning)
                     digest = hashlib.sha256(self.bank_path.read_bytes()).hexdigest()[:8]
+                    texts = [t for r in readings for t in (*r.client_lines, *r.manager_lines)]
+                    encoder.encode_cached(texts, CACHE_DIR / f"bank-{digest}-{encoder.DIM}.npz")
+                    self._model = EmbeddingModel.train(bank, readings, encode_readings(readings), self.tuning)
                     self.version = f"{ENGINE_VERSION}+bank.{digest}"
         return self._model
 
 
-def judge(model: EmbeddingModel, readings: list[Reading], encoded: Encoded) -> list[Verdict]:
+def judge(model: EmbeddingModel, readings: list[Reading], encoded: Encoded, policy: Policy = Policy()) -> list[Verdict]:
     """One verdict per reading: the heads' probabilities, the facts, the evidence line."""
     verdicts = []
     for r, probs, lines in zip(readings, model.probabilities(encoded), encoded.client_lines):
         reason = max(probs["reason"], key=probs["reason"].get)
         best = model.best_line(lines, Reason(reason))
-        verdicts.append(decide(r, probs, r.client_lines[best] if best is not None else None))
+        verdicts.append(decide(r, probs, r.client_lines[best] if best is not None else None, policy))
     return verdicts
 
 

@@ -37,6 +37,10 @@ class Report:
     kind_f1: dict[str, float]
     # (gold reason, predicted reason or NONE) -> count, over gold-target items
     reason_confusion: Counter = field(default_factory=Counter)
+    # (gold, predicted) -> count: kind and leak over gold-target items, hot over all
+    kind_confusion: Counter = field(default_factory=Counter)
+    leak_confusion: Counter = field(default_factory=Counter)
+    hot_confusion: Counter = field(default_factory=Counter)
 
     @property
     def kind_macro_f1(self) -> float:
@@ -74,7 +78,34 @@ def evaluate(gold: Sequence[Labels], predicted: Sequence[Labels]) -> Report:
         "hot": _accuracy([(g.hot, p.hot) for g, p in pairs]),
     }
     confusion = Counter((str(g.reason), str(p.reason) if p.reason else NONE) for g, p in targets)
-    return Report(len(pairs), accuracy, f1_per_class(kind_pairs, list(Kind)), confusion)
+    return Report(
+        len(pairs), accuracy, f1_per_class(kind_pairs, list(Kind)), confusion,
+        kind_confusion=Counter((str(g), str(p) if p else NONE) for g, p in kind_pairs),
+        leak_confusion=Counter((str(g.leak) if g.leak else NONE, str(p.leak) if p.leak else NONE) for g, p in targets),
+        hot_confusion=Counter((g.hot, p.hot) for g, p in pairs),
+    )
+
+
+@dataclass(frozen=True)
+class ReviewSplit:
+    """What a review threshold does: verdicts below it go to a QA lead («Условный отказ»
+    flagged for review), the rest count as the AI's. Accuracy is over the confident part."""
+
+    threshold: float
+    flagged: int
+    total: int
+    confident: Report
+
+    @property
+    def share_flagged(self) -> float:
+        return self.flagged / self.total if self.total else float("nan")
+
+
+def review_split(gold: Sequence[Labels], predicted: Sequence[Labels], confidence: Sequence[float],
+                 threshold: float) -> ReviewSplit:
+    kept = [(g, p) for g, p, c in zip(gold, predicted, confidence) if c >= threshold]
+    return ReviewSplit(threshold, len(gold) - len(kept), len(gold),
+                       evaluate([g for g, _ in kept], [p for _, p in kept]))
 
 
 def confusion_rows(report: Report) -> tuple[list[str], list[list[int]]]:

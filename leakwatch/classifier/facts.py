@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Sequence
 
 from leakwatch.classifier import lexicon as lx
-from schemas.conversation import Message
+from schemas.conversation import Message, SystemFact
 from leakwatch.classifier.promises import Promise, find_promises
 from leakwatch.classifier.system_events import EventKind
 from leakwatch.classifier.timeline import Entry, analyse, clock_start, next_entry, quote, working_time
@@ -79,12 +79,25 @@ def _worked(reply: Entry | None) -> bool:
     return len(reply.words) >= SUBSTANTIVE_REPLY_WORDS and not lx.BRUSH_OFF.matches(reply.lemmas[:3])
 
 
+def _price_objection(lemmas: tuple[str, ...]) -> bool:
+    """«дорого», but not «дело не в деньгах» / «не так уж и дорого»."""
+    if lx.PRICE_NOT_ISSUE.matches(lemmas):
+        return False
+    phrase = lx.PRICE_OBJECTION.match(lemmas)
+    if phrase is None:
+        return False
+    at = phrase.find(lemmas)
+    return "не" not in lemmas[max(0, at - 4) : at] or phrase.lemmas[0] == "не"
+
+
 def find_objections(entries: Sequence[Entry]) -> tuple[Objection, ...]:
     found: list[Objection] = []
     for e in entries:
         if e.speaker != "client":
             continue
         for topic, lexicon in _OBJECTION_LEXICONS:
+            if topic == "price" and not _price_objection(e.lemmas):
+                continue
             if lexicon.matches(e.lemmas):
                 reply = next_entry(entries, e, lambda x: x.speaker in ("manager", "client") and x is not e)
                 reply = reply if reply is not None and reply.speaker == "manager" else None
@@ -138,8 +151,11 @@ def _followups_without_reply(entries: Sequence[Entry]) -> int:
 # --- everything --------------------------------------------------------------------------------
 
 
-def derive_facts(messages: Sequence[Message]) -> ConversationFacts:
-    entries = analyse(messages)
+def derive_facts(messages: Sequence[Message], events: Sequence[SystemFact] = ()) -> ConversationFacts:
+    return facts_of(analyse(messages, events))
+
+
+def facts_of(entries: Sequence[Entry]) -> ConversationFacts:
     client = [e for e in entries if e.speaker == "client"]
     waits, never, missed, missed_late = _waits(entries)
     return ConversationFacts(

@@ -11,10 +11,11 @@ import numpy as np
 
 from leakwatch.classifier import lexicon as lx
 from schemas.conversation import ConversationInput, Message
-from leakwatch.classifier.facts import SLOW_RESPONSE, ConversationFacts, derive_facts
+from leakwatch.classifier.facts import SLOW_RESPONSE, ConversationFacts, facts_of
 from leakwatch.classifier.injection import strip_injections
 from leakwatch.classifier.morphology import lemmas
-from leakwatch.classifier.system_events import EventKind, parse_event
+from leakwatch.classifier.system_events import EventKind
+from leakwatch.classifier.timeline import Entry, analyse
 
 # Embedding whole long calls costs time and blurs the signal; the end of a lost deal
 # is where the refusal is said.
@@ -28,6 +29,10 @@ class Reading:
     client_lines: tuple[str, ...]
     manager_lines: tuple[str, ...]
     non_target_cues: dict[str, int]
+    events: dict[str, int]  # EventKind -> count (structured, or read off the system messages)
+    tools: dict[str, tuple[bool, bool]]  # tool -> (the CRM notes list it, the manager offered it)
+    ready_deferred: tuple[bool, bool, bool]  # client ready, manager deferred, no next step set
+    client_lemmas: tuple[tuple[str, ...], ...] = ()  # every client line, as lemmas
 
 
 def _lines(messages: list[Message], speaker: str) -> tuple[str, ...]:
@@ -35,29 +40,69 @@ def _lines(messages: list[Message], speaker: str) -> tuple[str, ...]:
     return kept[-MAX_LINES_PER_SPEAKER:]
 
 
-def _non_target_cues(messages: list[Message], notes: list[str]) -> dict[str, int]:
-    client = [lemmas(m.text) for m in messages if m.speaker == "client"]
-    anyone = [lemmas(m.text) for m in messages if m.speaker != "system"] + [lemmas(n) for n in notes]
+def _non_target_cues(entries: tuple[Entry, ...], notes: list[str]) -> dict[str, int]:
+    client = [e.lemmas for e in entries if e.speaker == "client"]
+    anyone = [e.lemmas for e in entries if e.speaker != "system"] + [lemmas(n) for n in notes]
     cues = {name: sum(1 for ls in client if lex.matches(ls)) for name, lex in lx.NON_TARGET_CLIENT_CUES.items()}
     cues |= {name: sum(1 for ls in anyone if lex.matches(ls)) for name, lex in lx.NON_TARGET_ANY_CUES.items()}
     # The CRM itself says so: «Сделка закрыта: спам», «Сделка объединена с … (дубль)».
-    cues["crm_marked"] = sum(
-        1 for m in messages
-        if m.speaker == "system" and parse_event(m).kind in (EventKind.CLOSED_NOT_TARGET, EventKind.DUPLICATE)
-    )
+    cues["crm_marked"] = sum(1 for e in entries if e.is_event(EventKind.CLOSED_NOT_TARGET, EventKind.DUPLICATE))
     return cues
+
+
+def _tools(entries: tuple[Entry, ...], notes: list[str]) -> dict[str, tuple[bool, bool]]:
+    """Per answering tool (discount, instalment, cheaper package, guarantee, proof): whether
+    the CRM notes list it and whether the manager brought it up (rule 6)."""
+    noted = [lemmas(n) for n in notes]
+    said = [e.lemmas for e in entries if e.speaker == "manager"]
+    return {
+        name: (any(lex.matches(ls) for ls in noted), any(lex.matches(ls) for ls in said))
+        for name, lex in lx.TOOLS.items()
+    }
+
+
+def _ready_deferred(entries: tuple[Entry, ...], facts: ConversationFacts) -> tuple[bool, bool, bool]:
+    """«Не дожали заинтересованных»: a client who was ready (or close), a manager who let it
+    drift («подумайте», «на связи»), and no next step in the CRM."""
+    ready_at = next((e.index for e in entries if e.speaker == "client"
+                     and (lx.HOT.matches(e.lemmas) or lx.READY.matches(e.lemmas))), None)
+    if ready_at is None:
+        return False, False, False
+    after = entries[ready_at + 1 :]
+    deferred = any(e.speaker == "manager" and lx.DEFERRAL.matches(e.lemmas) for e in after)
+    next_step = any(e.is_event(EventKind.TASK_CREATED, EventKind.SENT, EventKind.MEETING) for e in after)
+    no_step = any(e.is_event(EventKind.NO_NEXT_STEP) for e in entries) or not next_step
+    return True, deferred, no_step
 
 
 def read(item: ConversationInput) -> Reading:
     # Everything downstream (facts, cues, embeddings) sees the text without injected orders.
     messages = [m.model_copy(update={"text": strip_injections(m.text)}) for m in item.messages]
+    entries = analyse(messages, item.events)
+    facts = facts_of(entries)
+    events: dict[str, int] = {}
+    for e in entries:
+        if e.event is not None:
+            events[e.event.kind] = events.get(e.event.kind, 0) + 1
     return Reading(
         item,
-        derive_facts(messages),
+        facts,
         _lines(messages, "client"),
         _lines(messages, "manager"),
-        _non_target_cues(messages, item.crm_notes),
+        _non_target_cues(entries, item.crm_notes),
+        events,
+        _tools(entries, item.crm_notes),
+        _ready_deferred(entries, facts),
+        tuple(e.lemmas for e in entries if e.speaker == "client"),
     )
+
+
+# Event kinds whose counts the learned heads see.
+_EVENT_FEATURES = (
+    EventKind.BOUNCED, EventKind.SLA_BREACH, EventKind.INCIDENT, EventKind.NO_NEXT_STEP,
+    EventKind.AUTO_REPLY, EventKind.TASK_OVERDUE, EventKind.SENT, EventKind.MEETING,
+    EventKind.OUTBOUND_NO_ANSWER, EventKind.MISSED_CALL, EventKind.INBOUND_REQUEST, EventKind.OTHER,
+)
 
 
 def _hours(delta) -> float:
@@ -97,6 +142,16 @@ def fact_vector(r: Reading) -> np.ndarray:
         math.log1p(f.manager_messages),
         *(min(v, 3) for v in f.cue_counts.values()),
         *(min(v, 3) for v in r.non_target_cues.values()),
+        *(min(r.events.get(k, 0), 3) for k in _EVENT_FEATURES),
+        *(noted for noted, _ in r.tools.values()),
+        *(offered for _, offered in r.tools.values()),
+        any(noted and not offered for noted, offered in r.tools.values()),
+        *r.ready_deferred,
+        min(sum(1 for line in r.client_lemmas if lx.URGENCY.matches(line)), 3),
+        min(sum(1 for line in r.client_lemmas if lx.BUDGET.matches(line)), 3),
+        any(lx.READY.matches(line) for line in r.client_lemmas),
+        all(r.ready_deferred),
+        bool(f.unanswered_objections) and any(noted and not offered for noted, offered in r.tools.values()),
         r.item.channel == "call",
         r.item.channel == "chat",
         r.item.amount_rub is None,

@@ -25,6 +25,9 @@ DEFAULT_CALLBACK_WINDOW = timedelta(days=1)
 MATERIALS_WINDOW = timedelta(hours=12)
 # A task created this soon after a spoken promise is the same promise, recorded in the CRM.
 TASK_MERGE_WINDOW = timedelta(hours=2)
+# Client words this soon after a promise belong to the same call or chat («жду»): they are
+# not the client coming back on their own.
+SAME_CONVERSATION = timedelta(minutes=30)
 # «давайте я пришлю» is in the future tense already; these make an infinitive a commitment.
 _COMMITTING_AUXILIARIES = frozenset({"быть", "постараться"})
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\bв\s+\d{1,2}\b|\bчерез\s+\d+", re.IGNORECASE)
@@ -58,6 +61,11 @@ def _commits(entry: Entry, verbs: frozenset[str]) -> bool:
     return False
 
 
+def _hortative(entry: Entry) -> bool:
+    """«давайте посчитаем»: an offer to do it together, now."""
+    return any(t.lemma in ("давать", "давай", "давайте") for t in entry.words)
+
+
 def _mentions_material(entry: Entry | None) -> bool:
     return entry is not None and any(lemma in lx.MATERIAL_NOUNS for lemma in entry.lemmas)
 
@@ -84,8 +92,11 @@ def _promise_kind(entry: Entry, previous_client: Entry | None) -> What | None:
     # «я посмотрю и вернусь» without a time is vague talk, not a call-back one can miss.
     if _commits(entry, lx.CALLBACK_VERBS) and (_time_bound(entry) or _time_bound(previous_client)):
         return "callback"
-    # «смету сделаю до пятницы»; but «посчитаю и перезвоню» (above) is a call-back.
-    if _commits(entry, lx.MAKE_VERBS) and (_mentions_material(entry) or _mentions_material(previous_client)):
+    # «смету сделаю до пятницы»; but «посчитаю и перезвоню» (above) is a call-back, and
+    # «договор подготовим» (the next step of a sale) or «давайте посчитаем» (now, together)
+    # promise nothing to send.
+    if (_commits(entry, lx.MAKE_VERBS) and not _hortative(entry) and _time_bound(entry)
+            and (_mentions_material(entry) or _mentions_material(previous_client))):
         return "materials"
     # A short «Хорошо, конечно» to the client's request is a promise as well.
     if previous_client is not None and lx.AGREEMENT.matches(entry.lemmas) and len(entry.words) <= 12:
@@ -155,7 +166,12 @@ def _client_waiting_for_materials(entries: Sequence[Entry], promise: Entry, prev
     if _mentions_material(previous_client) or _asks_for(previous_client, lx.SEND_VERBS):
         return True
     later = [e for e in entries[promise.index + 1 :] if e.speaker == "client"]
-    return any(_chases(e) for e in later) or all(len(e.words) <= 3 for e in later)
+    if any(_chases(e) for e in later):
+        return True
+    if not later:
+        # Silence after the promise counts only from a client who was in the conversation.
+        return any(e.speaker == "client" for e in entries[: promise.index])
+    return all(len(e.words) <= 3 for e in later)
 
 
 def _callback_outcome(entries: Sequence[Entry], promise: Entry, due: datetime) -> tuple[bool | None, str]:
@@ -169,7 +185,8 @@ def _callback_outcome(entries: Sequence[Entry], promise: Entry, due: datetime) -
             if e.ts <= limit:
                 return True, quote(e.message.text)
             return False, f"следующий контакт через {_human(e.ts - due)} после срока"
-        if e.is_client_inbound and e.ts <= limit and not e.is_event(EventKind.MISSED_CALL):
+        if (e.is_client_inbound and e.ts <= limit and not e.is_event(EventKind.MISSED_CALL)
+                and e.ts - promise.ts > SAME_CONVERSATION and not _chases(e)):
             # The client came back first: the call back is moot, not broken.
             return None, "клиент вышел на связь сам"
     if entries[-1].ts < limit:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Callable, Sequence
 
-from schemas.conversation import Message
+from schemas.conversation import Message, SystemFact
 from leakwatch.classifier.morphology import Token, tokens
 from leakwatch.classifier.system_events import (
     CLIENT_INBOUND_KINDS,
@@ -15,6 +15,7 @@ from leakwatch.classifier.system_events import (
     EventKind,
     SystemEvent,
     TaskKind,
+    from_fact,
     parse_event,
 )
 
@@ -64,12 +65,37 @@ class Entry:
         return i > 0 and self.words[i - 1].lemma == "не"
 
 
-def analyse(messages: Sequence[Message]) -> tuple[Entry, ...]:
+def _key(ts: datetime, text: str) -> tuple[datetime, str]:
+    return ts, " ".join(text.split())
+
+
+def with_facts(messages: Sequence[Message], facts: Sequence[SystemFact]) -> list[tuple[Message, SystemEvent | None]]:
+    """Each message with its typed event: a system message the stream rendered from a
+    structured fact takes that fact as it was; any other system message is read back from
+    its text; a fact that was never rendered joins the timeline as a system message."""
+    by_text = {_key(f.ts, f.text): f for f in facts if f.text}
+    used: set[int] = set()
+    out: list[tuple[Message, SystemEvent | None]] = []
+    for m in messages:
+        if m.speaker != "system":
+            out.append((m, None))
+            continue
+        fact = by_text.get(_key(m.ts, m.text))
+        if fact is not None:
+            used.add(id(fact))
+        out.append((m, from_fact(fact) if fact is not None else parse_event(m)))
+    for f in facts:
+        if id(f) not in used:
+            out.append((Message(ts=f.ts, speaker="system", text=f.text or f.detail or str(f.kind)), from_fact(f)))
+    return out
+
+
+def analyse(messages: Sequence[Message], facts: Sequence[SystemFact] = ()) -> tuple[Entry, ...]:
     # Sorted by time, stable: the pipeline's inputs are ordered, hand-made ones may not be.
-    ordered = sorted(messages, key=lambda m: m.ts)
+    ordered = sorted(with_facts(messages, facts), key=lambda pair: pair[0].ts)
     return tuple(
-        Entry(i, m, event=parse_event(m)) if m.speaker == "system" else Entry(i, m, tokens(m.text))
-        for i, m in enumerate(ordered)
+        Entry(i, m, event=event) if m.speaker == "system" else Entry(i, m, tokens(m.text))
+        for i, (m, event) in enumerate(ordered)
     )
 
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.conversation import Labels, Message
+from schemas.conversation import EventKind, Labels, Message, SystemFact, TaskKind
 from schemas.labels import Reason
 from schemas.events import ActivityEvent, CallEvent, DealEvent, RefusalReview
 
@@ -49,6 +49,9 @@ class DealState(BaseModel):
     # Keyed by a stable source id (event id, call id + turn) so a transcript that arrives
     # after its call replaces the placeholder instead of adding to it.
     timeline: dict[str, Message] = Field(default_factory=dict)
+    # The CRM/telephony facts behind the timeline's system messages, under the same keys,
+    # so the classifier reads them as they were instead of parsing the rendered text.
+    facts: dict[str, SystemFact] = Field(default_factory=dict)
     review: Review | None = None
     revision: int = 0  # bumps on every change; the version of the refusal record
     # When the worker last changed this state (epoch seconds, the worker's clock, not the
@@ -67,6 +70,9 @@ class DealState(BaseModel):
 
     def messages(self) -> list[Message]:
         return sorted(self.timeline.values(), key=lambda e: e.ts)
+
+    def system_facts(self) -> list[SystemFact]:
+        return sorted(self.facts.values(), key=lambda f: f.ts)
 
 
 Event = DealEvent | CallEvent | ActivityEvent | RefusalReview
@@ -95,8 +101,13 @@ def apply_event(state: DealState | None, event: Event) -> tuple[DealState, bool]
     return new, changed
 
 
-def _note(state: DealState, key: str, ts: datetime, text: str, speaker: str = "system") -> None:
+def _note(state: DealState, key: str, ts: datetime, text: str, speaker: str = "system",
+          kind: EventKind | None = None, **fact) -> None:
     state.timeline[key] = Message(ts=ts, speaker=speaker, text=text)
+    if kind is not None:
+        state.facts[key] = SystemFact(ts=ts, kind=kind, text=text, **fact)
+    else:
+        state.facts.pop(key, None)
 
 
 def _apply_deal(state: DealState, e: DealEvent) -> None:
@@ -113,14 +124,19 @@ def _apply_deal(state: DealState, e: DealEvent) -> None:
         state.stage = e.stage
     if e.type == "created":
         state.created_at = state.created_at or e.ts
-        _note(state, e.event_id, e.ts, "Входящая заявка с сайта" if e.source == "site" else "Сделка создана")
+        if e.source == "site":
+            _note(state, e.event_id, e.ts, "Входящая заявка с сайта", kind=EventKind.INBOUND_REQUEST)
+        else:
+            _note(state, e.event_id, e.ts, "Сделка создана", kind=EventKind.DEAL_CREATED)
     elif e.type == "stage_changed" and e.stage and e.stage != previous_stage:
-        _note(state, e.event_id, e.ts, f"Этап сделки изменён: {previous_stage or UNKNOWN} → {e.stage}")
+        transition = f"{previous_stage or UNKNOWN} → {e.stage}"
+        _note(state, e.event_id, e.ts, f"Этап сделки изменён: {transition}", kind=EventKind.STAGE_CHANGED,
+              detail=transition)
         if state.status == "lost":
             state.status = "open"  # reopened: the refusal is retracted downstream
     elif e.type == "won":
         state.status = "won"
-        _note(state, e.event_id, e.ts, "Сделка успешно реализована")
+        _note(state, e.event_id, e.ts, "Сделка успешно реализована", kind=EventKind.WON)
     elif e.type == "lost":
         state.stage_before_loss = previous_stage if e.stage else (state.stage or previous_stage)
         state.status = "lost"
@@ -128,24 +144,26 @@ def _apply_deal(state: DealState, e: DealEvent) -> None:
         state.lost_at = e.ts
         state.manager_reason = e.lost_reason
         state.lost_comment = e.lost_comment
-        _note(state, e.event_id, e.ts, "Сделка закрыта: отказ")
+        _note(state, e.event_id, e.ts, "Сделка закрыта: отказ", kind=EventKind.CLOSED_LOST)
 
 
 def _apply_call(state: DealState, e: CallEvent) -> None:
     if e.manager and state.manager == UNKNOWN:
         state.manager = e.manager
     base = f"call:{e.call_id}"
-    if e.status == "missed":
-        text = "Пропущенный входящий звонок" if e.direction == "in" else "Исходящий звонок: пропущен"
-        _note(state, base, e.ts, text)
+    if e.status == "missed" and e.direction == "in":
+        _note(state, base, e.ts, "Пропущенный входящий звонок", kind=EventKind.MISSED_CALL)
+    elif e.status == "missed":
+        _note(state, base, e.ts, "Исходящий звонок: пропущен", kind=EventKind.OUTBOUND_NO_ANSWER)
     elif e.status == "no_answer":
-        _note(state, base, e.ts, "Исходящий звонок: клиент не ответил")
+        _note(state, base, e.ts, "Исходящий звонок: клиент не ответил", kind=EventKind.OUTBOUND_NO_ANSWER)
     else:
         if not any(k.startswith(base) for k in state.timeline):
             state.calls += 1
         direction = "Входящий" if e.direction == "in" else "Исходящий"
         minutes = max(1, round(e.duration_s / 60))
-        _note(state, base, e.ts, f"{direction} звонок, {minutes} мин")
+        kind = EventKind.INBOUND_CALL if e.direction == "in" else EventKind.OUTBOUND_CALL
+        _note(state, base, e.ts, f"{direction} звонок, {minutes} мин", kind=kind, detail=f"{minutes} мин")
         for i, turn in enumerate(e.transcript or []):
             ts = e.ts + timedelta(seconds=turn.offset_s)
             _note(state, f"{base}:{i}", ts, turn.text, speaker=turn.speaker)
@@ -156,15 +174,21 @@ TASK_TITLES = {"callback": "Перезвонить", "meeting": "Встреча"
 
 def _apply_activity(state: DealState, e: ActivityEvent) -> None:
     title = TASK_TITLES[e.task_kind or "other"]
+    task = dict(task=TaskKind.CALLBACK if e.task_kind == "callback" else TaskKind.OTHER, detail=title)
     if e.type == "task_created":
         due = f" на {e.due_at.strftime('%Y-%m-%d %H:%M')}" if e.due_at else ""
-        _note(state, e.event_id, e.ts, f"Создана задача «{title}»{due}")
+        _note(state, e.event_id, e.ts, f"Создана задача «{title}»{due}", kind=EventKind.TASK_CREATED,
+              due=e.due_at, **task)
     elif e.type == "task_done":
-        _note(state, e.event_id, e.ts, f"Задача «{title}» выполнена")
+        _note(state, e.event_id, e.ts, f"Задача «{title}» выполнена", kind=EventKind.TASK_DONE, **task)
     elif e.type == "task_overdue":
-        _note(state, e.event_id, e.ts, f"Задача «{title}» просрочена")
+        _note(state, e.event_id, e.ts, f"Задача «{title}» просрочена", kind=EventKind.TASK_OVERDUE, **task)
     elif e.type == "materials_sent":
-        _note(state, e.event_id, e.ts, materials_text(e.materials))
+        _note(state, e.event_id, e.ts, materials_text(e.materials), kind=EventKind.SENT,
+              detail=(e.materials or "").strip())
+    elif e.type == "materials_bounced":
+        name = (e.materials or "").strip() or "материалы"
+        _note(state, e.event_id, e.ts, f"Письмо не доставлено: {name}", kind=EventKind.BOUNCED, detail=name)
     elif e.type == "message":
         _note(state, e.event_id, e.ts, e.text or "", speaker=e.author or "client")
 

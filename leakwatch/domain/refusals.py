@@ -25,7 +25,7 @@ def classifier_input(state: DealState) -> ConversationInput:
     return ConversationInput(
         id=f"{state.deal_id}@{state.revision}", deal_id=state.deal_id,
         amount_rub=state.amount_rub, channel=channel, messages=messages,
-        crm_notes=notes, manager_reason=state.manager_reason,
+        crm_notes=notes, manager_reason=state.manager_reason, events=state.system_facts(),
     )
 
 
@@ -58,9 +58,11 @@ def retraction_record(state: DealState, *, avg_check_rub: int, now: datetime) ->
 
 
 def refusal_record(state: DealState, ai: ClassificationResult | None, *,
-                   avg_check_rub: int, now: datetime, public_evidence: bool = True) -> ClassifiedRefusal:
+                   avg_check_rub: int, now: datetime, public_evidence: bool = True,
+                   review_below: float = 0.0) -> ClassifiedRefusal:
     """The newest verdict on a lost deal: a QA review wins over the AI and is kept as such.
-    The evidence quote is the client's own words: `public_evidence=False` keeps it off the topic."""
+    The evidence quote is the client's own words: `public_evidence=False` keeps it off the topic.
+    An AI verdict on a target refusal with confidence below `review_below` is flagged for review."""
     ai_labels = Labels(**ai.model_dump(include={"target", "reason", "kind", "leak", "hot"})) if ai else None
     if state.review is not None:
         labels, source = state.review.labels, "review"
@@ -83,6 +85,7 @@ def refusal_record(state: DealState, ai: ClassificationResult | None, *,
         evidence=ai.evidence if ai and public_evidence else "",
         engine=engine,
         fallback_from=ai.fallback_from if ai is not None and source == "ai" else None,
+        needs_review=source == "ai" and labels.target and confidence < review_below,
         source=source,
         ai=ai_labels if source == "review" else None,
         reviewer=reviewer,

@@ -164,7 +164,7 @@ def create_app(store: Queryable, review_publisher: ReviewPublisher | None, setti
         return [r for r in rows if not leak or r["leak"] == leak]
 
     def queue(f: Filters):
-        return read_review_queue(store, f.time_from, f.time_to, low_confidence=settings.review_low_confidence,
+        return read_review_queue(store, f.time_from, f.time_to, low_confidence=settings.review_below_confidence,
                                  tz_name=settings.timezone, **f.where)
 
     def filters(request: Request) -> Filters:

@@ -92,7 +92,8 @@ class RefusalPublisher:
             try:
                 avg = await self.checks.get(state.pipeline)
                 record = (refusal_record(state, verdicts[p.deal_id], avg_check_rub=avg, now=now,
-                                         public_evidence=self.s.public_evidence)
+                                         public_evidence=self.s.public_evidence,
+                                         review_below=self.s.review_below_confidence)
                           if state.is_refusal else retraction_record(state, avg_check_rub=avg, now=now))
             except Exception as exc:
                 self._failed(p, f"record: {type(exc).__name__}: {exc}", failed)

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from leakwatch.classifier.embedded import EmbeddedClassifier
+from leakwatch.classifier.embedded import ENGINE_VERSION, EmbeddedClassifier
 from leakwatch.classifier.evidence import is_quote
 from schemas.labels import Kind, Leak
 
@@ -128,7 +128,7 @@ def test_result_contract(embedded):
     assert [r.id for r in results] == [i.id for i in items]
     assert [r.deal_id for r in results] == [i.deal_id for i in items]
     for item, r in zip(items, results):
-        assert r.engine.name == "embedded" and r.engine.version.startswith("1.0+bank.")
+        assert r.engine.name == "embedded" and r.engine.version.startswith(f"{ENGINE_VERSION}+bank.")
         assert 0.0 <= r.confidence <= 1.0
         assert 0 < len(r.evidence) <= 200 and is_quote(r.evidence, item)
         assert r.fallback_from is None

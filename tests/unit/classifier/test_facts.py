@@ -202,3 +202,56 @@ def test_a_farewell_promise_is_not_a_broken_one():
         ("03 17:21", "system", "Сделка закрыта: отказ"),
     ))
     assert [p.kept for p in facts.promises] == [None]
+
+
+def test_structured_facts_win_over_the_text_of_the_system_message():
+    from schemas.conversation import SystemFact
+    from tests.unit.classifier.builders import at
+
+    said = messages(
+        ("03 10:00", "manager", "Перезвоню вам завтра в 11, договорились"),
+        ("03 10:01", "client", "Хорошо, жду"),
+        ("04 15:00", "system", "⚙ 42"),  # a wording no reader knows
+    )
+    assert derive_facts(said).broken("callback") == ()  # read back: unknown, nothing proven
+    fact = SystemFact(ts=at("04 15:00"), kind="task_overdue", task="callback", text="⚙ 42")
+    [broken] = derive_facts(said, [fact]).broken("callback")
+    assert broken.why == "⚙ 42"
+
+
+def test_the_clients_wait_in_the_same_call_does_not_cancel_a_call_back():
+    facts = derive_facts(messages(
+        ("03 10:00", "manager", "Я уточню у технолога и перезвоню вам сегодня до вечера"),
+        ("03 10:01", "client", "Хорошо, жду звонка"),
+        ("05 12:00", "manager", "Добрый день, по вашему вопросу…"),
+    ))
+    [promise] = [p for p in facts.promises if p.what == "callback"]
+    assert promise.kept is False
+
+
+def test_preparing_a_contract_or_counting_together_is_no_promise_to_send():
+    facts = derive_facts(messages(
+        ("03 10:00", "client", "Нам всё подходит"),
+        ("03 10:01", "manager", "Отлично, договор подготовим, давайте посчитаем ещё доставку"),
+        ("05 10:00", "client", "Мы решили пока не брать"),
+    ))
+    assert [p for p in facts.promises if p.what == "materials"] == []
+
+
+def test_a_client_who_never_wrote_is_not_waiting_for_materials():
+    facts = derive_facts(messages(
+        ("03 10:00", "system", "Входящая заявка с сайта"),
+        ("03 10:05", "manager", "Здравствуйте! Пришлю вам КП сегодня"),
+        ("06 10:00", "system", "Сделка закрыта: отказ"),
+    ))
+    [promise] = facts.promises
+    assert promise.kept is False and not promise.client_waiting
+
+
+def test_negated_price_is_no_price_objection():
+    facts = derive_facts(messages(
+        ("03 10:00", "client", "Дело не в деньгах, цена устраивает, просто не уверены в сроках"),
+        ("03 10:01", "client", "Ну не так уж и дорого, но подумаем"),
+        ("03 10:02", "client", "Честно, дорого для нас"),
+    ))
+    assert [o.quote for o in facts.objections if o.topic == "price"] == ["Честно, дорого для нас"]

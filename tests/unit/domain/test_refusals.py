@@ -67,3 +67,27 @@ def test_case_money_and_average_check():
     assert average_check("P", {"P": 50000}, 70000.0, 40000) == 50000
     assert average_check("Q", {"P": 50000}, 70000.4, 40000) == 70000
     assert average_check("Q", {}, None, 40000) == 40000
+
+
+def test_classifier_input_carries_the_structured_facts_behind_the_system_messages():
+    state = fold(deal("1", "created", source="site"),
+                 ActivityEvent(event_id="t", deal_id="D1", ts=T0, type="task_created", task_id="k",
+                               task_kind="callback", due_at=T0),
+                 ActivityEvent(event_id="b", deal_id="D1", ts=T0, type="materials_bounced", materials="КП"),
+                 ActivityEvent(event_id="m", deal_id="D1", ts=T0, type="message", author="client", text="жду"),
+                 deal("2", "lost", 3))
+    item = classifier_input(state)
+    kinds = [(f.kind, f.task) for f in item.events]
+    assert ("inbound_request", None) in kinds and ("task_created", "callback") in kinds
+    assert ("bounced", None) in kinds and ("closed_lost", None) in kinds
+    assert len(item.events) == 4  # the client's message is speech, not a fact
+    rendered = {m.text for m in item.messages if m.speaker == "system"}
+    assert {f.text for f in item.events} == rendered
+    assert next(f for f in item.events if f.kind == "task_created").due == T0
+
+
+def test_an_unsure_ai_verdict_is_flagged_for_review_and_a_sure_one_is_not():
+    unsure = refusal_record(lost_deal(), ai(confidence=0.4), avg_check_rub=1, now=NOW, review_below=0.55)
+    sure = refusal_record(lost_deal(), ai(confidence=0.8), avg_check_rub=1, now=NOW, review_below=0.55)
+    assert unsure.needs_review and unsure.status == "provisional"
+    assert not sure.needs_review
