@@ -68,7 +68,12 @@ class Settings(BaseSettings):
     openai_model: str | None = None
     openai_api_key: SecretStr | None = None
     openai_concurrency: int = Field(4, ge=1, le=256)
-    openai_max_retries: int = Field(2, ge=0, le=10)
+    openai_max_retries: int = Field(2, ge=0, le=10)  # the SDK's own retries (429/5xx/timeouts)
+    # One HTTP attempt to the LLM; not a batch or per-item deadline (classifier_timeout_s).
+    openai_request_timeout_s: float = Field(30.0, gt=0, le=600)
+    # How long a server that failed json_schema starts requests at json_object; 0: never remember.
+    openai_format_memory_s: float = Field(300.0, ge=0, le=86400)
+    openai_max_tokens: int | None = Field(None, ge=16)  # sent as max_tokens when set
     label_language: Literal["ru", "en"] = "ru"
     timezone: str = "Europe/Moscow"  # where "today" starts for the boards
     baseline_days: int = Field(28, ge=1, le=365)
