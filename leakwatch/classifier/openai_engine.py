@@ -2,7 +2,7 @@
 llama.cpp, gateways).
 
 - Structured output, chosen per request: each request asks for the JSON schema (its enums
-  are the label sets); a server that rejects it (400/422 naming response_format) or ignores
+  are the label sets); a server that rejects it (400/422/500 naming response_format) or ignores
   it (a reply that is not JSON) is asked again, in the same request, with json_object, then
   in plain text with the first JSON object cut out. What a server could not do may be
   remembered for a bounded time (`format_memory_s`), never for good: after that the next
@@ -65,9 +65,10 @@ class OutputMode(enum.IntEnum):
 
 
 def _rejects_response_format(exc: openai.APIStatusError) -> bool:
-    # 400 from OpenAI-style servers, 422 from FastAPI-based ones (llama-cpp-python) whose
-    # request model does not know the format.
-    if exc.status_code not in (400, 422):
+    # 400 from OpenAI-style servers, 422 from FastAPI-based ones whose request model does not
+    # know the format, and 500 from llama-cpp-python 0.3.36, whose error handler wraps that
+    # validation error (after the SDK's retries of a 500, which are quick).
+    if exc.status_code not in (400, 422, 500):
         return False
     text = f"{exc.message} {exc.body}".lower()
     return any(word in text for word in _FORMAT_WORDS)
