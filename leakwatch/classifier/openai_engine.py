@@ -1,13 +1,19 @@
 """The LLM engine: any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, Ollama,
 llama.cpp, gateways).
 
-- Structured output: a JSON schema whose enums are the label sets; a server that rejects
-  it (400 naming response_format) or ignores it (reply not JSON) is asked with
-  json_object, then in plain text with the first JSON object cut out. The mode that
-  works is remembered per instance, so the probing costs one request, once.
-- Every reply is validated with the pydantic label models; an invalid one is a failure.
-- Bounded retries with exponential backoff on 429/5xx/timeouts, a semaphore bounding
-  concurrent requests, an LRU cache keyed by the hash of what was sent.
+- Structured output, chosen per request: each request asks for the JSON schema (its enums
+  are the label sets); a server that rejects it (400/422/500 naming response_format) or ignores
+  it (a reply that is not JSON) is asked again, in the same request, with json_object, then
+  in plain text with the first JSON object cut out. What a server could not do may be
+  remembered for a bounded time (`format_memory_s`), never for good: after that the next
+  request tries json_schema again.
+- Every reply is validated with the policy's cross-field rules; an invalid one gets one
+  repair turn (the answer and what was wrong with it), then counts as a failure.
+- Transport retries are the openai SDK's own (`max_retries`: 408/409/429/5xx and timeouts,
+  exponential backoff with jitter, honouring retry-after); `request_timeout_s` bounds each
+  HTTP attempt, separate from any batch or per-item deadline of the caller.
+- A semaphore bounds concurrent requests; an LRU cache keyed by the conversation's hash, the
+  prompt version and the model answers repeats.
 - An item that still fails is answered by the embedded engine (`fallback_from="openai"`).
 - Logs carry ids, status codes and exception types, never conversation text.
 """
@@ -17,13 +23,11 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import random
 
 import openai
+from cachetools import TTLCache
 
-from leakwatch.classifier.answer_cache import LRUCache, conversation_key
-from schemas.conversation import ClassificationResult, ConversationInput
-from leakwatch.domain.refusals import reason_mismatch
+from leakwatch.classifier.answer_cache import answer_cache, answer_key
 from leakwatch.classifier.contract import RefusalClassifier
 from leakwatch.classifier.evidence import is_quote, last_client_words
 from leakwatch.classifier.facts import derive_facts
@@ -33,16 +37,20 @@ from leakwatch.classifier.prompt import (
     RESPONSE_FORMAT_OBJECT,
     RESPONSE_FORMAT_SCHEMA,
     messages_for,
+    repair_messages,
 )
+from leakwatch.domain.refusals import reason_mismatch
+from schemas.conversation import ClassificationResult, ConversationInput
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_S = 8.0
-MAX_RETRY_AFTER_S = 30.0
+# Words by which OpenAI, vLLM, llama.cpp and gateways name the structured-output parameter
+# they refuse.
+_FORMAT_WORDS = ("response_format", "json_schema", "json_object", "structured output", "grammar")
 
 
 class OutputMode(enum.IntEnum):
-    """Ordered from strictest to most lenient; an instance only moves down."""
+    """Ordered from strictest to most lenient; one request only moves down."""
 
     JSON_SCHEMA = 0
     JSON_OBJECT = 1
@@ -56,19 +64,14 @@ class OutputMode(enum.IntEnum):
         return {}
 
 
-def _retryable(exc: Exception) -> bool:
-    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
-        return True
-    return isinstance(exc, openai.APIStatusError) and (exc.status_code in (408, 409, 429) or exc.status_code >= 500)
-
-
-def _rejects_response_format(exc: openai.BadRequestError) -> bool:
+def _rejects_response_format(exc: openai.APIStatusError) -> bool:
+    # 400 from OpenAI-style servers, 422 from FastAPI-based ones whose request model does not
+    # know the format, and 500 from llama-cpp-python 0.3.36, whose error handler wraps that
+    # validation error (after the SDK's retries of a 500, which are quick).
+    if exc.status_code not in (400, 422, 500):
+        return False
     text = f"{exc.message} {exc.body}".lower()
-    return any(word in text for word in ("response_format", "json_schema", "json_object", "structured output"))
-
-
-def _request_messages(item: ConversationInput) -> list[dict]:
-    return messages_for(item, derive_facts(item.messages))
+    return any(word in text for word in _FORMAT_WORDS)
 
 
 def _describe(exc: BaseException) -> str:
@@ -80,9 +83,6 @@ def _describe(exc: BaseException) -> str:
 class _Rejected(Exception):
     """The server refused this output mode's response_format."""
 
-    def __init__(self, mode: OutputMode) -> None:
-        self.mode = mode
-
 
 class OpenAIClassifier(RefusalClassifier):
     name = "openai"
@@ -93,35 +93,38 @@ class OpenAIClassifier(RefusalClassifier):
         base_url: str,
         model: str,
         api_key: str | None = None,
-        timeout_s: float = 30.0,
+        request_timeout_s: float = 30.0,
         item_deadline_s: float | None = None,  # one item with all its retries; then the fallback
         max_retries: int = 2,
         concurrency: int = 4,
         cache_size: int = 2048,
-        backoff_s: float = 0.5,
+        format_memory_s: float = 300.0,
+        max_tokens: int | None = None,
         temperature: float | None = 0.0,
         fallback: RefusalClassifier | None = None,
         http_client=None,  # an httpx2.AsyncClient, e.g. with a custom transport
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
+        if format_memory_s < 0:
+            raise ValueError("format_memory_s must be >= 0")
         self.model = model
         self.version = f"{PROMPT_VERSION}+{model}"
-        self.max_retries = max_retries
         self.item_deadline_s = item_deadline_s
-        self.backoff_s = backoff_s
         self.temperature = temperature
-        self.mode = OutputMode.JSON_SCHEMA
-        # Retries are ours (logged per id, shared backoff policy), so the SDK makes one attempt.
+        self.max_tokens = max_tokens
         self._client = openai.AsyncOpenAI(
             base_url=base_url,
             api_key=api_key or "not-needed",  # local servers take any key
-            timeout=timeout_s,
-            max_retries=0,
+            timeout=request_timeout_s,
+            max_retries=max_retries,
             http_client=http_client,
         )
+        self._server = str(self._client.base_url)
         self._semaphore = asyncio.Semaphore(concurrency)
-        self._cache: LRUCache[LLMAnswer] = LRUCache(cache_size)
+        self._cache = answer_cache(cache_size)
+        # server -> the strictest mode it answered lately, when that was not json_schema.
+        self._learned: TTLCache | None = TTLCache(maxsize=16, ttl=format_memory_s) if format_memory_s else None
         self._fallback = fallback
 
     # --- the interface -------------------------------------------------------------------
@@ -144,83 +147,88 @@ class OpenAIClassifier(RefusalClassifier):
     async def aclose(self) -> None:
         await self._client.close()
 
+    @property
+    def start_mode(self) -> OutputMode:
+        """The mode the next request starts with: json_schema unless this server failed it
+        within the last `format_memory_s`."""
+        if self._learned is None:
+            return OutputMode.JSON_SCHEMA
+        return self._learned.get(self._server, OutputMode.JSON_SCHEMA)
+
     # --- one item -------------------------------------------------------------------------
 
     async def _answer(self, item: ConversationInput) -> LLMAnswer | None:
         try:
             # Facts are CPU work: a worker thread, overlapping with other items' requests.
             messages = await asyncio.to_thread(_request_messages, item)
-            key = conversation_key(self.model, messages)
-            cached = self._cache.get(key)
+            key = answer_key(self.model, PROMPT_VERSION, messages[-1]["content"])
+            cached = self._cache.get(key) if self._cache is not None else None
             if cached is not None:
                 return cached
             answer = await asyncio.wait_for(self._ask(item.id, messages), self.item_deadline_s)
         except Exception as exc:  # any failure of one item falls back; the batch goes on
             log.warning("openai engine: item %s failed (%s); embedded engine answers", item.id, _describe(exc))
             return None
-        self._cache.put(key, answer)
+        if self._cache is not None:
+            self._cache[key] = answer
         return answer
 
     async def _ask(self, item_id: str, messages: list[dict]) -> LLMAnswer:
+        """A valid answer, with at most one repair turn after an invalid one."""
+        mode, reply, answer, problems = await self._attempt(item_id, messages, self.start_mode)
+        if answer is not None:
+            return answer
+        log.info("openai engine: item %s answer invalid (%s); asking once more", item_id, problems)
+        _, _, answer, problems = await self._attempt(item_id, repair_messages(messages, reply, problems), mode)
+        if answer is not None:
+            return answer
+        raise InvalidAnswer(problems)
+
+    async def _attempt(self, item_id: str, messages: list[dict], mode: OutputMode):
+        """(mode that answered, raw reply, answer or None, problems). Walks down the output
+        modes within this one request while the server refuses or ignores the format."""
         while True:
             try:
-                mode, completion = await self._complete(item_id, messages)
-            except _Rejected as rejected:
-                self._downgrade(rejected.mode, item_id, "server rejected response_format")
+                reply = await self._complete(messages, mode)
+            except _Rejected:
+                mode = self._downgrade(mode, item_id, "server rejected response_format")
                 continue
-            content = completion.choices[0].message.content if completion.choices else None
-            data = parse_json(content, lenient=mode is OutputMode.TEXT)
-            if data is not None:
-                return validate(data)
-            if mode is OutputMode.TEXT:
-                raise InvalidAnswer("no JSON object in the reply")
-            self._downgrade(mode, item_id, "reply was not JSON")
-
-    def _downgrade(self, mode: OutputMode, item_id: str, why: str) -> None:
-        lower = OutputMode(mode + 1)
-        if lower > self.mode:  # concurrent requests may find out together; move once
-            log.info("openai engine: %s (item %s); output mode %s -> %s", why, item_id, mode.name, lower.name)
-            self.mode = lower
-
-    async def _complete(self, item_id: str, messages: list[dict]):
-        """(mode used, completion). The mode is read once a slot is free, so requests queued
-        behind the first probe already use what it found out."""
-        extra = {} if self.temperature is None else {"temperature": self.temperature}
-        for attempt in range(self.max_retries + 1):
+            data = parse_json(reply, lenient=mode is OutputMode.TEXT)
+            if data is None and mode is not OutputMode.TEXT:
+                mode = self._downgrade(mode, item_id, "reply was not JSON")
+                continue
+            if data is None:
+                return mode, reply, None, "no JSON object in the reply"
             try:
-                async with self._semaphore:
-                    mode = self.mode
-                    try:
-                        return mode, await self._client.chat.completions.create(
-                            model=self.model, messages=messages, **mode.request_kwargs(), **extra
-                        )
-                    except openai.BadRequestError as exc:
-                        if mode is not OutputMode.TEXT and _rejects_response_format(exc):
-                            raise _Rejected(mode) from None
-                        raise
-            except openai.APIError as exc:
-                if not _retryable(exc) or attempt == self.max_retries:
-                    raise
-                delay = self._delay(attempt, exc)
-                log.info("openai engine: item %s attempt %d: %s; retry in %.2fs",
-                         item_id, attempt + 1, _describe(exc), delay)
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+                return mode, reply, validate(data), ""
+            except InvalidAnswer as exc:
+                return mode, reply, None, str(exc)
 
-    def _delay(self, attempt: int, exc: Exception) -> float:
-        response = getattr(exc, "response", None)
-        retry_after = response.headers.get("retry-after") if response is not None else None
-        try:
-            if retry_after is not None and 0 <= float(retry_after) <= MAX_RETRY_AFTER_S:
-                return float(retry_after)
-        except ValueError:
-            pass  # an HTTP date: use our own backoff
-        # Full jitter keeps a burst of 429s from retrying in lockstep.
-        return min(MAX_BACKOFF_S, self.backoff_s * 2**attempt) * random.uniform(0.5, 1.0)
+    def _downgrade(self, mode: OutputMode, item_id: str, why: str) -> OutputMode:
+        lower = OutputMode(mode + 1)
+        log.info("openai engine: %s (item %s); this request goes on with %s", why, item_id, lower.name)
+        if self._learned is not None:
+            self._learned[self._server] = max(lower, self._learned.get(self._server, OutputMode.JSON_SCHEMA))
+        return lower
+
+    async def _complete(self, messages: list[dict], mode: OutputMode) -> str | None:
+        extra = {} if self.temperature is None else {"temperature": self.temperature}
+        if self.max_tokens is not None:
+            extra["max_tokens"] = self.max_tokens
+        async with self._semaphore:
+            try:
+                completion = await self._client.chat.completions.create(
+                    model=self.model, messages=messages, **mode.request_kwargs(), **extra
+                )
+            except openai.APIStatusError as exc:
+                if mode is not OutputMode.TEXT and _rejects_response_format(exc):
+                    raise _Rejected() from None
+                raise
+        return completion.choices[0].message.content if completion.choices else None
 
     def _result(self, item: ConversationInput, answer: LLMAnswer) -> ClassificationResult:
         evidence = answer.evidence if is_quote(answer.evidence, item) else last_client_words(item)
-        labels = answer.model_dump(exclude={"confidence", "evidence"})
+        labels = answer.model_dump(exclude={"confidence", "evidence", "reasoning"})
         return ClassificationResult(
             **labels,
             id=item.id,
@@ -237,3 +245,7 @@ class OpenAIClassifier(RefusalClassifier):
 
             self._fallback = shared_embedded_classifier()
         return self._fallback
+
+
+def _request_messages(item: ConversationInput) -> list[dict]:
+    return messages_for(item, derive_facts(item.messages, item.events))

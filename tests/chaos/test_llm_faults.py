@@ -10,7 +10,7 @@ import time
 import pytest
 
 from leakwatch.classifier.engines import build_engine
-from leakwatch.classifier.fake_llm_server import FakeLLMServer, Reply, error_body
+from tests.support.fake_llm import FakeLLMServer, Reply, error_body
 from leakwatch.domain.refusals import classifier_input
 from schemas.topics import CLASSIFIED
 from services.simulator import spec_scenario as spec
@@ -44,7 +44,7 @@ def test_a_failing_slow_or_garbage_llm_falls_back_per_item_and_the_worker_stays(
         worker = WorkerProcess.configure(
             kafka, tmp_path, average_check_rub=f"{spec.PIPELINE}=40000", classifier_engine="openai",
             openai_base_url=llm.base_url, openai_model="fake", openai_max_retries="1",
-            classifier_timeout_s="3", classifier_item_deadline_s="5", broker_max_poll_interval_s=str(POLL_INTERVAL_S))
+            openai_request_timeout_s="3", classifier_item_deadline_s="5", broker_max_poll_interval_s=str(POLL_INTERVAL_S))
         worker.start()
         try:
             started = time.monotonic()

@@ -54,7 +54,7 @@ def stack(kafka, tmp_path):
     wait_for_group_coordinator(kafka.bootstrap)
     # A generous classifier deadline: on a loaded machine the embedded engine can take long.
     worker = WorkerProcess.configure(kafka, tmp_path, average_check_rub=f"{spec.PIPELINE}=40000",
-                                     classifier_timeout_s="600")
+                                     classifier_batch_deadline_s="600")
     board = WebBoardProcess.beside(worker, tmp_path, web_token=TOKEN, web_refresh_s="1")
     try:
         worker.start(timeout_s=400)  # the classifier loads its model first; this machine is shared

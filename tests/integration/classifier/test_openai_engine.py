@@ -54,8 +54,7 @@ def _run(behaviour, items, embedded, **settings):
     """Classify `items` with a fresh engine against a server scripted by `behaviour`."""
 
     async def go():
-        engine = OpenAIClassifier(base_url=server.base_url, model="fake-model", fallback=embedded,
-                                  backoff_s=0.01, **settings)
+        engine = OpenAIClassifier(base_url=server.base_url, model="fake-model", fallback=embedded, **settings)
         try:
             first = await engine.classify(items)
             return engine, first
@@ -71,11 +70,31 @@ def _formats(server) -> list[str | None]:
     return [(r.get("response_format") or {}).get("type") for r in server.requests]
 
 
+def _formats_per_item(server) -> list[list[str | None]]:
+    """The formats each conversation was asked with, in order (items run concurrently)."""
+    asked: dict[str, list[str | None]] = {}
+    for r in server.requests:
+        asked.setdefault(r["messages"][1]["content"], []).append((r.get("response_format") or {}).get("type"))
+    return list(asked.values())
+
+
+SCHEMA_REJECTED = error_body("Invalid parameter: 'response_format' of type 'json_schema' is not supported")
+# What a FastAPI-based server (llama-cpp-python) answers to a format its request model lacks.
+SCHEMA_UNPROCESSABLE = {"detail": [{"type": "literal_error", "loc": ["body", "response_format", "type"],
+                                    "msg": "Input should be 'text' or 'json_object'"}]}
+# llama-cpp-python 0.3.36 wraps that validation error into a 500.
+SCHEMA_SERVER_ERROR = error_body("1 validation error: {'type': 'literal_error', 'loc': ('body', 'response_format', "
+                                 "'type'), 'msg': \"Input should be 'text' or 'json_object'\"}", "internal_server_error")
+FAST_RETRY = {"retry-after-ms": "10"}  # the SDK honours it: keeps the retry tests quick
+
+
 def test_json_schema_answer_is_used_and_cached(embedded):
     def behaviour(request, n):
         schema = request["response_format"]["json_schema"]["schema"]
         assert schema["properties"]["reason"]["anyOf"][0]["enum"] == [r.value for r in Reason]
-        return Reply(content=ANSWER_JSON)
+        assert list(schema["properties"])[0] == "reasoning"
+        return Reply(content=json.dumps({"reasoning": "Клиенту дорого, скидку не предложили.", **ANSWER},
+                                        ensure_ascii=False))
 
     async def go(server):
         engine = OpenAIClassifier(base_url=server.base_url, model="fake-model", fallback=embedded)
@@ -86,69 +105,120 @@ def test_json_schema_answer_is_used_and_cached(embedded):
 
     with FakeLLMServer(behaviour) as server:
         engine, results = asyncio.run(go(server))
-    assert server.calls == 1 and engine.mode is OutputMode.JSON_SCHEMA
+    assert server.calls == 1 and _formats(server) == ["json_schema"]
     assert [r.id for r in results] == ["a", "b"]
     for r in results:
         assert (r.reason, r.kind, r.leak, r.hot) == (Reason.EXPENSIVE, Kind.SALVAGEABLE, Leak.OBJECTION, False)
-        assert r.engine.name == "openai" and r.fallback_from is None
+        assert r.engine.name == "openai" and r.engine.version.startswith("p2+") and r.fallback_from is None
         assert r.confidence == 0.82 and r.evidence == "Дорого, я подумаю."
         assert r.reason_mismatch is False
+        assert "reasoning" not in r.model_dump()
 
 
-def test_server_rejecting_json_schema_gets_json_object_and_it_is_remembered(embedded):
+def _rejects_schema(body, status=400):
     def behaviour(request, n):
         if request["response_format"]["type"] == "json_schema":
-            return Reply(400, body=error_body("Invalid parameter: 'response_format' of type 'json_schema' is not supported"))
+            return Reply(status, body=body, headers=FAST_RETRY)
         return Reply(content=ANSWER_JSON)
+    return behaviour
 
-    engine, results, server = _run(behaviour, [_item("a"), _item("b", " Правда.")], embedded, concurrency=1)
-    assert engine.mode is OutputMode.JSON_OBJECT
-    # one probe, then json_object for everything that follows
-    assert _formats(server) == ["json_schema", "json_object", "json_object"]
+
+@pytest.mark.parametrize("status, body", [(400, SCHEMA_REJECTED), (422, SCHEMA_UNPROCESSABLE),
+                                          (500, SCHEMA_SERVER_ERROR)])
+def test_a_rejected_json_schema_is_downgraded_for_that_request_only(embedded, status, body):
+    items = [_item("a"), _item("b", " Правда.")]
+    engine, results, server = _run(_rejects_schema(body, status), items, embedded, concurrency=1,
+                                   format_memory_s=0)
+    # every request tries json_schema first, and falls to json_object within itself (a 500
+    # after the SDK's retries of it)
+    schema_tries = 1 + 2 * (status >= 500)
+    assert _formats_per_item(server) == [["json_schema"] * schema_tries + ["json_object"]] * 2
     assert all(r.engine.name == "openai" and r.kind == Kind.SALVAGEABLE for r in results)
+    assert engine.start_mode is OutputMode.JSON_SCHEMA
+
+
+def test_the_downgrade_is_remembered_for_a_bounded_time(embedded):
+    async def go(server):
+        engine = OpenAIClassifier(base_url=server.base_url, model="fake-model", fallback=embedded,
+                                  concurrency=1, format_memory_s=0.5)
+        try:
+            await engine.classify([_item("a")])
+            remembered = engine.start_mode
+            await engine.classify([_item("b", " Правда.")])  # within the memory: json_object first
+            await asyncio.sleep(0.7)
+            forgotten = engine.start_mode
+            await engine.classify([_item("c", " Честно.")])  # memory expired: json_schema again
+            return remembered, forgotten
+        finally:
+            await engine.aclose()
+
+    with FakeLLMServer(_rejects_schema(SCHEMA_REJECTED)) as server:
+        remembered, forgotten = asyncio.run(go(server))
+    assert remembered is OutputMode.JSON_OBJECT and forgotten is OutputMode.JSON_SCHEMA
+    assert _formats(server) == ["json_schema", "json_object", "json_object", "json_schema", "json_object"]
 
 
 def test_plain_text_with_json_inside(embedded):
     def behaviour(request, n):  # a server that ignores response_format
         return Reply(content=f"Конечно! Вот результат:\n{ANSWER_JSON}\nЕсли нужно, уточню.")
 
+    engine, results, server = _run(behaviour, [_item("a"), _item("b", " Правда.")], embedded,
+                                   concurrency=1, format_memory_s=0)
+    assert _formats_per_item(server) == [["json_schema", "json_object", None]] * 2
+    assert all(r.engine.name == "openai" and r.leak == Leak.OBJECTION for r in results)
+
+
+def test_an_invalid_answer_gets_one_repair_turn(embedded):
+    invalid = {**ANSWER, "kind": Kind.REAL.value}  # real with a leak: inconsistent
+
+    def behaviour(request, n):
+        return Reply(content=json.dumps(invalid if n == 1 else ANSWER, ensure_ascii=False))
+
     engine, [result], server = _run(behaviour, [_item()], embedded)
-    assert engine.mode is OutputMode.TEXT
-    assert _formats(server) == ["json_schema", "json_object", None]
-    assert result.engine.name == "openai" and result.leak == Leak.OBJECTION
+    assert server.calls == 2 and _formats(server) == ["json_schema", "json_schema"]
+    first, repair = server.requests
+    assert repair["messages"][:2] == first["messages"]
+    assert [m["role"] for m in repair["messages"][2:]] == ["assistant", "user"]
+    assert "real refusal has no leak" in repair["messages"][3]["content"]
+    assert result.engine.name == "openai" and result.fallback_from is None and result.kind == Kind.SALVAGEABLE
+
+
+def test_invalid_labels_twice_are_a_failure_not_a_label(embedded):
+    invalid = {**ANSWER, "target": False, "reason": None, "kind": None, "leak": None, "hot": True}
+    engine, [result], server = _run(lambda r, n: Reply(content=json.dumps(invalid)), [_item()], embedded)
+    assert server.calls == 2  # the answer and one repair, no more
+    assert result.fallback_from == "openai" and result.engine.name == "embedded"
 
 
 def test_garbage_falls_back_to_embedded(embedded):
     engine, [result], server = _run(lambda r, n: Reply(content="¯\\_(ツ)_/¯ no idea"), [_item()], embedded)
+    # json_schema, json_object, text, then the repair turn in text
+    assert _formats(server) == ["json_schema", "json_object", None, None]
     assert result.engine.name == "embedded" and result.fallback_from == "openai"
     assert result.id == "c1" and result.target is True
 
 
-def test_invalid_labels_are_a_failure_not_a_label(embedded):
-    invalid = {**ANSWER, "kind": Kind.REAL.value}  # real with a leak: inconsistent
-    engine, [result], _ = _run(lambda r, n: Reply(content=json.dumps(invalid, ensure_ascii=False)), [_item()], embedded)
-    assert result.fallback_from == "openai"
-
-
 def test_timeout_then_fallback(embedded):
     engine, [result], server = _run(lambda r, n: Reply(content=ANSWER_JSON, delay_s=1.5), [_item()], embedded,
-                                    timeout_s=0.3, max_retries=1)
-    assert server.calls == 2  # one try + one retry, both timed out
+                                    request_timeout_s=0.3, max_retries=1)
+    assert server.calls == 2  # one try + the SDK's one retry, both timed out
     assert result.fallback_from == "openai"
 
 
-def test_429_then_success(embedded):
+def test_429_honours_retry_after_then_succeeds(embedded):
     def behaviour(request, n):
         if n == 1:
-            return Reply(429, body=error_body("Rate limit reached", "rate_limit_error"), headers={"retry-after": "0"})
+            return Reply(429, body=error_body("Rate limit reached", "rate_limit_error"), headers={"retry-after": "1"})
         return Reply(content=ANSWER_JSON)
 
+    start = time.monotonic()
     engine, [result], server = _run(behaviour, [_item()], embedded)
     assert server.calls == 2 and result.engine.name == "openai" and result.fallback_from is None
+    assert time.monotonic() - start >= 1.0  # waited as the server asked
 
 
 def test_500s_until_fallback_to_embedded(embedded):
-    engine, results, server = _run(lambda r, n: Reply(500, body=error_body("boom", "server_error")),
+    engine, results, server = _run(lambda r, n: Reply(500, body=error_body("boom", "server_error"), headers=FAST_RETRY),
                                    [_item("a"), _item("b", " Ну правда.")], embedded, max_retries=2)
     assert server.calls == 2 * 3  # bounded: 1 + 2 retries per item
     assert [r.id for r in results] == ["a", "b"]
@@ -174,7 +244,9 @@ def test_injection_is_sent_as_data_and_the_label_comes_from_the_answer(embedded)
 def test_an_answer_obeying_the_injection_still_has_to_validate(embedded):
     obeyed = {"target": True, "reason": None, "kind": "real", "leak": None, "hot": False, "confidence": 1.0,
               "evidence": INJECTION}
-    _, [result], _ = _run(lambda r, n: Reply(content=json.dumps(obeyed)), [_item(extra=f" {INJECTION}")], embedded)
+    _, [result], server = _run(lambda r, n: Reply(content=json.dumps(obeyed)), [_item(extra=f" {INJECTION}")],
+                               embedded)
+    assert server.calls == 2  # repaired once, still invalid
     assert result.fallback_from == "openai"  # no reason: invalid, so the embedded engine decides
     assert result.kind == Kind.SALVAGEABLE  # and it does not react to the injected line
 
@@ -200,7 +272,7 @@ def test_concurrency_is_bounded_by_the_semaphore(embedded):
 def test_logs_carry_ids_not_conversation_text(embedded, caplog):
     secret = "Мой телефон +7 900 123-45-67, паспорт 4500 123456"
     caplog.set_level(logging.DEBUG)
-    _run(lambda r, n: Reply(500, body=error_body(f"echo: {r['messages'][1]['content'][:500]}")),
+    _run(lambda r, n: Reply(500, body=error_body(f"echo: {r['messages'][1]['content'][:500]}"), headers=FAST_RETRY),
          [_item(extra=" " + secret)], embedded, max_retries=1)
     assert "c1" in caplog.text
     assert "+7 900" not in caplog.text and "паспорт" not in caplog.text

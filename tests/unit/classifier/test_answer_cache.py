@@ -1,23 +1,25 @@
-from leakwatch.classifier.answer_cache import LRUCache, conversation_key
+import pytest
+
+from leakwatch.classifier.answer_cache import answer_cache, answer_key
 
 
-def test_lru_evicts_the_least_recently_used():
-    cache = LRUCache(2)
-    cache.put("a", 1)
-    cache.put("b", 2)
+def test_cache_is_an_lru_of_the_given_size():
+    cache = answer_cache(2)
+    cache["a"], cache["b"] = 1, 2
     assert cache.get("a") == 1  # a is now fresh
-    cache.put("c", 3)
+    cache["c"] = 3
     assert cache.get("b") is None and cache.get("a") == 1 and len(cache) == 2
 
 
-def test_key_depends_on_model_and_content_only():
-    msgs = [{"role": "user", "content": "x"}]
-    assert conversation_key("m", msgs) == conversation_key("m", [dict(msgs[0])])
-    assert conversation_key("m", msgs) != conversation_key("n", msgs)
-    assert len(conversation_key("m", msgs)) == 64
+def test_key_is_conversation_prompt_version_and_model():
+    key = answer_key("m", "p2", "conversation")
+    assert key == answer_key("m", "p2", "conversation")
+    assert len({key, answer_key("n", "p2", "conversation"), answer_key("m", "p3", "conversation"),
+                answer_key("m", "p2", "conversation!")}) == 4
+    assert "conversation" not in key  # a hash: the cache holds no text
 
 
-def test_zero_size_stores_nothing():
-    cache = LRUCache(0)
-    cache.put("a", 1)
-    assert cache.get("a") is None
+def test_size_zero_is_no_cache_and_negative_is_an_error():
+    assert answer_cache(0) is None
+    with pytest.raises(ValueError):
+        answer_cache(-1)

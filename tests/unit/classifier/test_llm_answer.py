@@ -38,3 +38,34 @@ def test_blank_labels_are_null_and_long_evidence_is_cut():
                        "confidence": 0.9, "evidence": "x" * 500})
     assert answer.reason is None and answer.kind is None
     assert len(answer.evidence) <= 200
+
+
+@pytest.mark.parametrize(
+    "data, problem",
+    [
+        ({"target": False, "hot": True, "confidence": 0.5}, "not hot"),
+        ({"target": False, "reason": "Дорого", "hot": False, "confidence": 0.5}, "no reason, kind or leak"),
+        ({"target": True, "reason": "Дорого", "kind": "real", "leak": "Не отработали возражение", "hot": False,
+          "confidence": 0.5}, "real refusal has no leak"),
+        ({"target": True, "reason": "Дорого", "kind": "salvageable", "hot": False, "confidence": 0.5},
+         "needs a leak"),
+        ({"target": True, "reason": "дорого", "kind": "real", "hot": False, "confidence": 0.5}, "reason"),
+        ({"target": True, "reason": "Дорого", "kind": "Real", "hot": False, "confidence": 0.5}, "kind"),
+    ],
+)
+def test_cross_field_rules_and_exact_enums_name_the_problem(data, problem):
+    with pytest.raises(InvalidAnswer, match=problem):
+        validate(data)
+
+
+def test_problems_do_not_echo_the_answer_values():
+    with pytest.raises(InvalidAnswer) as err:
+        validate({"target": True, "reason": "паспорт 4500 123456", "kind": "real", "hot": False, "confidence": 0.5})
+    assert "4500" not in str(err.value)
+
+
+def test_reasoning_is_kept_short_and_is_not_a_label():
+    answer = validate({"reasoning": "r" * 5000, "target": True, "reason": "Дорого", "kind": "real", "leak": None,
+                       "hot": False, "confidence": 0.6, "evidence": "дорого"})
+    assert 0 < len(answer.reasoning) <= 600
+    assert "reasoning" not in answer.model_dump(exclude={"reasoning"})
