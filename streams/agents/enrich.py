@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 
 import orjson
 
@@ -15,10 +16,57 @@ from schemas.topics import BY_NAME
 from streams import metrics
 
 log = logging.getLogger(__name__)
+# Parsed states kept for the deals that got events lately (a deal's events come close
+# together); a miss costs one validation of the stored dict. ~10 KB each.
+PARSED_STATES_KEPT = 4096
+
+
+class DealStates:
+    """The deal-state table read and written as `DealState`s, with the states this process
+    wrote kept parsed: the next event of the same deal skips `model_validate` of the stored
+    dict. A cached state is used only while the table still holds the very dict it was
+    written as (identity), so a value that came from anywhere else — changelog recovery,
+    a rebalance, another writer — is validated afresh."""
+
+    def __init__(self, table, cache_size: int = PARSED_STATES_KEPT):
+        self.table, self.cache_size = table, cache_size
+        self._parsed: OrderedDict[str, tuple[dict, DealState]] = OrderedDict()
+
+    def get(self, deal_id: str) -> DealState | None:
+        raw = self.table.get(deal_id)
+        if not raw:
+            return None
+        hit = self._parsed.get(deal_id)
+        if hit is not None and hit[0] is raw:
+            self._parsed.move_to_end(deal_id)
+            return hit[1]
+        state = DealState.model_validate(raw)
+        self._remember(deal_id, raw, state)
+        return state
+
+    def fold(self, event) -> tuple[DealState, bool, bool]:
+        """(new state, whether it changed, whether the event was a replay of a folded one)."""
+        state = self.get(event.deal_id)
+        replayed = state is not None and event.event_id in state.seen_events
+        new, changed = apply_event(state, event)
+        if changed or state is None:
+            raw = new.model_dump(mode="json")
+            self.table[event.deal_id] = raw
+            self._remember(event.deal_id, raw, new)
+        return new, changed, replayed
+
+    def _remember(self, deal_id: str, raw: dict, state: DealState) -> None:
+        if self.cache_size <= 0:
+            return
+        self._parsed[deal_id] = (raw, state)
+        self._parsed.move_to_end(deal_id)
+        while len(self._parsed) > self.cache_size:
+            self._parsed.popitem(last=False)
 
 
 def register(ctx) -> None:
     settings = ctx.settings
+    states = DealStates(ctx.deal_state)
 
     @ctx.app.agent(ctx.inputs, name="enrich")
     async def enrich(stream):
@@ -35,12 +83,7 @@ def register(ctx) -> None:
                 await ctx.deadletter.send(key=msg.key, value=decoded.model_dump_json().encode())
                 continue
 
-            raw_state = ctx.deal_state.get(decoded.deal_id)
-            state = DealState.model_validate(raw_state) if raw_state else None
-            replayed = state is not None and decoded.event_id in state.seen_events
-            new, changed = apply_event(state, decoded)
-            if changed or state is None:
-                ctx.deal_state[decoded.deal_id] = new.model_dump(mode="json")
+            new, changed, replayed = states.fold(decoded)
 
             if new.ever_lost and (changed or replayed):
                 # A review needs no grace period; anything else may still be followed by a
