@@ -38,7 +38,7 @@ def faust_app(settings: Settings) -> faust.App:
     return faust.App(
         settings.app_id,
         broker=settings.kafka_url,
-        store="memory://",  # rebuilt from the changelog at start; no local disk state to lose
+        store=settings.table_store,  # memory:// by default: rebuilt from the changelog at start
         datadir=str(settings.worker_data_dir),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,
