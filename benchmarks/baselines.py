@@ -100,14 +100,16 @@ def faust_forward_rate(bootstrap: str, topic: str, n: int, *, partitions: int, f
     with (tmp / "faust.log").open("w") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
-        deadline = time.monotonic() + timeout_s
-        while not out.exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.5)
-        proc.terminate()
         try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            deadline = time.monotonic() + timeout_s
+            while not out.exists() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.5)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     if not out.exists():
         raise RuntimeError(f"the Faust baseline produced no figure; see {tmp / 'faust.log'}")
     return json.loads(out.read_text())

@@ -28,7 +28,8 @@ import orjson  # noqa: E402
 from aiokafka.partitioner import murmur2  # noqa: E402
 from confluent_kafka import Producer  # noqa: E402
 
-from benchmarks.bench import VisibleRefusals, Produce, probe_refusal, proc_figures, faust_child_pid  # noqa: E402
+from benchmarks.bench import (VisibleRefusals, Produce, caught_up_at, faust_child_pid, probe_refusal,  # noqa: E402
+                              proc_figures, wait_stored)
 from leakwatch.domain.deal_state import apply_event  # noqa: E402
 from schemas.decoding import decode  # noqa: E402
 from schemas.topics import BY_NAME  # noqa: E402
@@ -81,12 +82,12 @@ def start_and_probe(worker: WorkerProcess, broker: KafkaBroker, seed: int, timeo
         time.sleep(1.0)
         before = watch.count
         Produce(broker, worker.topic_prefix).burst(probe_refusal(seed))
-        ok = watch.wait_for(before + 1, timeout_s)
+        wait_stored(watch, broker, worker, before + 1, timeout_s)
+        done = caught_up_at(watch, before)
     finally:
         watch.stop()
     rss, _ = proc_figures(faust_child_pid(worker))
-    return {"recovery_s": round(time.time() - started, 1) if ok else None, "http_up_s": round(answered, 1),
-            "rss_mb": round(rss)}
+    return {"recovery_s": round(done - started, 1), "http_up_s": round(answered, 1), "rss_mb": round(rss)}
 
 
 def main() -> int:
