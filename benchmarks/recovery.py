@@ -90,6 +90,26 @@ def start_and_probe(worker: WorkerProcess, broker: KafkaBroker, seed: int, timeo
     return {"recovery_s": round(done - started, 1), "http_up_s": round(answered, 1), "rss_mb": round(rss)}
 
 
+def wait_for_coordinator(bootstrap: str, timeout_s: float) -> None:
+    """A broker that just started answers NOT_COORDINATOR for a while; the worker's
+    start-up offset pinning does not wait for it."""
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "recovery-bench-probe"})
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            try:
+                consumer.committed([TopicPartition("__consumer_offsets", 0)], timeout=10)
+                return
+            except KafkaException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+    finally:
+        consumer.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deals", type=int, nargs="+", default=[100_000])
@@ -100,6 +120,7 @@ def main() -> int:
     args = parser.parse_args()
     broker = KafkaBroker(port=args.kafka_port, state_dir=REPO / ".local" / "recovery-kafka")
     broker.start()
+    wait_for_coordinator(broker.bootstrap, args.timeout_s)
     results = []
     try:
         for deals in args.deals:
