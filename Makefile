@@ -31,7 +31,8 @@ test-unit: install
 bench: install
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
-# The Grafana board and alert rules, regenerated from the cards' SQL (leakwatch/cards/queries.py).
+# The Grafana board and alert rules, and Prometheus's alerts.yml, regenerated from the cards' SQL
+# (leakwatch/cards/queries.py) and the spike rule (leakwatch/domain/spikes.py).
 dashboard: install
 	$(PY) -m leakwatch.cli grafana build
 

@@ -20,15 +20,18 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests.support holds the fake LLM
+
 from leakwatch.classifier.cli import BATCH_SIZE  # noqa: E402
 from leakwatch.classifier.embedded import EmbeddedClassifier  # noqa: E402
-from leakwatch.classifier.fake_llm_server import FakeLLMServer, Reply  # noqa: E402
 from leakwatch.classifier.labelled import BANK_PATH, load_labelled  # noqa: E402
 from leakwatch.classifier.openai_engine import OpenAIClassifier  # noqa: E402
 from leakwatch.settings import REPO_ROOT  # noqa: E402
+from tests.support.fake_llm import FakeLLMServer, Reply  # noqa: E402
 
 DEV_SET = REPO_ROOT / "tests" / "data" / "classifier_dev.jsonl"
 ANSWER = json.dumps(

@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "grafana": "leakwatch.grafana.cli",
     "simulate": "services.simulator.cli",
     "ingest": "services.ingest.cli",
+    "transcribe": "services.transcribe.cli",
     "notifier": "services.notifier.cli",
     "demo": "services.demo",
 }

@@ -69,7 +69,6 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_concurrency: int = Field(4, ge=1, le=256)
     openai_max_retries: int = Field(2, ge=0, le=10)
-    label_language: Literal["ru", "en"] = "ru"
     timezone: str = "Europe/Moscow"  # where "today" starts for the boards
     baseline_days: int = Field(28, ge=1, le=365)
 
@@ -135,9 +134,6 @@ class Settings(BaseSettings):
             raise ValueError("LEAKWATCH_BROKER_HEARTBEAT_INTERVAL_S must be below the session timeout")
         return self
 
-    def average_check_for(self, pipeline: str) -> int | None:
-        return self.average_check_rub.get(pipeline)
-
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 
@@ -152,17 +148,44 @@ class Settings(BaseSettings):
     # Ingest: the webhook gateway. A source without a token rejects every request (401).
     ingest_host: str = "127.0.0.1"
     ingest_port: int = Field(8088, ge=1, le=65535)
-    ingest_amocrm_token: SecretStr | None = None
-    ingest_bitrix24_token: SecretStr | None = None  # also matched against auth[application_token]
+    # Each secret opens its own source only (services/ingest/auth.py says how each is checked).
+    ingest_amocrm_token: SecretStr | None = None  # in the hook URL: ?token=
+    ingest_bitrix24_app_token: SecretStr | None = None  # Bitrix24's auth[application_token]
+    ingest_mango_api_key: SecretStr | None = None  # vpbx_api_key
+    ingest_mango_api_salt: SecretStr | None = None  # vpbx_api_salt: sign = sha256(key + json + salt)
+    ingest_zadarma_secret: SecretStr | None = None  # the API secret: Signature = base64(hex HMAC-SHA1)
+    ingest_zadarma_timezone: str | None = None  # the PBX's time zone (call_start is local); default: timezone
     ingest_telephony_token: SecretStr | None = None
     ingest_events_token: SecretStr | None = None  # the canonical /v1/events/{topic} endpoints
+    ingest_reviews_token: SecretStr | None = None  # refusals.reviewed only: a review overrides the AI
+    # Client phones leave the gateway only as HMAC-SHA256(salt, digits); required for telephony.
+    phone_hash_salt: SecretStr | None = None
+    # Raw vendor bodies (phones, transcripts) that could not be used: a private topic, kept briefly.
+    ingest_deadletter_retention_h: float | None = Field(None, gt=0, le=24 * 90)  # default: schemas/topics.py
+    public_evidence: bool = True  # false: refusals.classified carries no evidence quote
+    # Vendor REST lookups: amoCRM's loss reason, Bitrix24's deal and call records.
+    ingest_amocrm_api_url: str | None = None  # https://<subdomain>.amocrm.ru
+    ingest_amocrm_api_token: SecretStr | None = None  # a long-lived token of an integration
+    ingest_rest_max_attempts: int = Field(3, ge=1, le=10)
+    ingest_rest_per_second: float = Field(2.0, gt=0, le=50)  # amoCRM allows 7/s, Bitrix24 2/s
+    ingest_retry_interval_s: float = Field(30.0, gt=0, le=3600)  # webhooks whose lookup failed
     # Vendor ids -> names: a JSON object, or a path to a JSON file. Sections and their maps
     # are in services/ingest/vendor_maps.py; unset keys keep the defaults there.
     ingest_mapping: Annotated[dict[str, dict[str, dict[str, str]]], NoDecode] = Field(default_factory=dict)
-    # Bitrix24 inbound webhook (https://portal.bitrix24.ru/rest/<user>/<key>/) for crm.deal.get:
-    # outbound webhooks carry only the deal id. It embeds a key, hence secret.
-    ingest_bitrix24_rest_url: SecretStr | None = None
+    # Bitrix24 inbound webhook (https://portal.bitrix24.ru/rest/<user>/<key>/) for crm.deal.get and
+    # voximplant.statistic.get: outbound events carry only ids. It embeds a key, hence secret.
+    ingest_bitrix24_webhook_url: SecretStr | None = None
     ingest_ack_timeout_s: float = Field(10.0, gt=0, le=300)  # Kafka ack wait before a 503
+
+    # Transcribe (`leakwatch transcribe`): calls with a recording URL and no transcript.
+    transcribe_engine: Literal["embedded", "openai"] = "embedded"
+    transcribe_base_url: str | None = None  # an OpenAI-compatible server's /v1
+    transcribe_model: str = "whisper-1"
+    transcribe_api_key: SecretStr | None = None
+    whisper_model_dir: Path | None = None  # a CTranslate2 Whisper model; default: the packaged base
+    transcribe_language: str = Field("ru", pattern=r"^[a-z]{2}$")
+    transcribe_manager_channel: int = Field(0, ge=0, le=1)  # which stereo channel is the employee
+    transcribe_max_recording_mb: float = Field(200.0, gt=0, le=2000)
 
     # Notifier: alerts.leak_spikes and Grafana's webhook -> webhook / Telegram / Slack.
     notifier_host: str = "127.0.0.1"
@@ -177,6 +200,8 @@ class Settings(BaseSettings):
     notifier_backoff_s: float = Field(1.0, ge=0, le=60)  # doubles per attempt, capped at 30 s
     notifier_timeout_s: float = Field(10.0, gt=0, le=120)
     notifier_max_alert_age_s: float = Field(86400.0, gt=0)  # older alerts are skipped, not posted
+    # Which alerts each target already has, so a restart posts none twice (a volume in compose).
+    notifier_state_path: Path = REPO_ROOT / ".local" / "notifier" / "delivered.sqlite"
 
     @field_validator("ingest_mapping", mode="before")
     @classmethod
@@ -195,6 +220,21 @@ class Settings(BaseSettings):
             except orjson.JSONDecodeError as exc:
                 raise ValueError(f"not valid JSON: {exc}") from None
         return raw
+
+    @field_validator("ingest_zadarma_timezone")
+    @classmethod
+    def _pbx_tz(cls, value: str | None) -> str | None:
+        return None if value is None else cls._tz(value)
+
+    @model_validator(mode="after")
+    def _ingest_pairs(self) -> "Settings":
+        if self.transcribe_engine == "openai" and not self.transcribe_base_url:
+            raise ValueError("LEAKWATCH_TRANSCRIBE_ENGINE=openai needs LEAKWATCH_TRANSCRIBE_BASE_URL")
+        if (self.ingest_mango_api_key is None) != (self.ingest_mango_api_salt is None):
+            raise ValueError("LEAKWATCH_INGEST_MANGO_API_KEY and LEAKWATCH_INGEST_MANGO_API_SALT go together")
+        if (self.ingest_amocrm_api_url is None) != (self.ingest_amocrm_api_token is None):
+            raise ValueError("LEAKWATCH_INGEST_AMOCRM_API_URL and LEAKWATCH_INGEST_AMOCRM_API_TOKEN go together")
+        return self
 
     @model_validator(mode="after")
     def _telegram_pair(self) -> "Settings":

@@ -39,6 +39,9 @@ class DealEvent(_Input):
     is_spam: bool | None = None
     duplicate_of: str | None = None  # id of the deal this one duplicates
     source: str | None = None  # lead source: site, call, referral...
+    # Added within v1 (optional): where the deal lives; deal ids are `<vendor>:<account>:<id>`.
+    vendor: str | None = None  # amocrm, bitrix24
+    account: str | None = None  # amoCRM subdomain, Bitrix24 portal domain
 
 
 class TranscriptTurn(BaseModel):
@@ -59,6 +62,11 @@ class CallEvent(_Input):
     manager: str | None = None
     transcript: list[TranscriptTurn] | None = None
     transcript_ref: str | None = None  # where the recording's text lives when not inline
+    # Added within v1 (optional): what the PBX said about the call.
+    vendor: str | None = None  # mango, zadarma, bitrix24, telephony
+    account: str | None = None  # the PBX line or portal the call went through
+    client_phone_hash: str | None = None  # HMAC-SHA256(LEAKWATCH_PHONE_HASH_SALT, digits), never the number
+    recording_ref: str | None = None  # the vendor's recording id or URL
 
 
 class ActivityEvent(_Input):

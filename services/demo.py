@@ -1,6 +1,10 @@
 """`leakwatch demo`: the whole pipeline on this machine, no Docker. Starts Kafka (the
 project's script), the worker, and live simulated traffic; prints the two cards' numbers
-as they change. Ctrl-C stops everything it started."""
+as they change. Ctrl-C stops everything it started.
+
+The worker and the simulator write to log files under .local/, never to the terminal: a
+line from them (librdkafka logs on stderr from C, past rich's redirection) would land on
+the board and break its redraw."""
 
 from __future__ import annotations
 
@@ -13,9 +17,13 @@ import time
 from datetime import datetime
 
 import httpx
+from rich.console import Console
+from rich.text import Text
 
 from leakwatch.domain.money import format_rub as rub
+from leakwatch.domain.plurals import count_ru
 from leakwatch.settings import REPO_ROOT
+from services.health import NotHealthy, wait_healthy
 
 STATE = REPO_ROOT / ".local"
 KAFKA = REPO_ROOT / "deploy" / "local" / "kafka.sh"
@@ -32,9 +40,10 @@ def summary(cards: dict) -> str:
     c1, c2 = cards["card1"], cards["card2"]
     main = c2["by_leak"][0] if c2["by_leak"] else None
     main_text = f"главная: «{main['leak']}» {rub(main['leak_rub'])} ({main['leak_pct']}%)" if main else "главная: —"
+    on_cases = count_ru(c2["cases"], "случае", "случаях", "случаях")  # «на 1 случае», «на 47 случаях»
     return (f"{datetime.now():%H:%M:%S}  Отказы целевых: {c1['total']:>4} | Можно было спасти: {c1['salvageable']:>4} "
             f"({c1['salvageable_pct']}%) | Потенц. выручка: {rub(c1['potential_lost_rub'])}  ||  "
-            f"Утечка дня: {rub(c2['leak_rub'])} на {c2['cases']} случаях, {main_text}, "
+            f"Утечка дня: {rub(c2['leak_rub'])} на {on_cases}, {main_text}, "
             f"горячих {c2['hot_cases']} из {c2['cases']}")
 
 
@@ -45,25 +54,33 @@ def run(args) -> int:
            "LEAKWATCH_CHDB_PATH": str(STATE / "demo-chdb"),
            "LEAKWATCH_WORKER_DATA_DIR": str(STATE / "demo-faust")}
     started: list[subprocess.Popen] = []
-    log = (STATE / "demo-worker.log")
+    log, sim_log = STATE / "demo-worker.log", STATE / "demo-simulator.log"
+    console = Console()
     try:
         STATE.mkdir(exist_ok=True)
         # A fresh stack each time: the demo's numbers start at zero.
         subprocess.run([str(KAFKA), "reset"], check=True, stdout=subprocess.DEVNULL)
         shutil.rmtree(STATE / "demo-chdb", ignore_errors=True)
         subprocess.run([str(KAFKA), "start"], check=True)
-        print(f"worker starting (log: {log})")
         worker = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "worker"], env=env,
                                   stdout=log.open("w"), stderr=subprocess.STDOUT)
         started.append(worker)
         url = f"http://127.0.0.1:{args.port}"
-        _wait_healthy(url, worker)
+        # 10–40 s: topics, ClickHouse, and the embedded classifier learning its example bank.
+        waiting = "worker starting: topics, ClickHouse, the classifier's example bank"
+        try:
+            with console.status(f"{waiting}…") as status:
+                took = wait_healthy(url, worker, 180, name="worker",
+                                    on_wait=lambda s: status.update(f"{waiting}… {s:.0f} s"))
+        except NotHealthy as exc:
+            raise SystemExit(f"{exc}; see {log}") from None
+        print(f"worker ready in {took:.0f} s (log: {log})")
         sim = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "simulate", "live", "--rate", str(args.rate)],
-                               env=env, stdout=subprocess.DEVNULL)
+                               env=env, stdout=sim_log.open("w"), stderr=subprocess.STDOUT)
         started.append(sim)
-        print("simulated traffic flowing; cards for today (Ctrl-C stops everything):")
+        print(f"simulated traffic flowing (log: {sim_log}); cards for today (Ctrl-C stops everything):")
         if sys.stdout.isatty():
-            _live_board(url, worker)
+            _live_board(url, worker, console)
             return 0
         last = None
         while True:
@@ -94,8 +111,10 @@ def run(args) -> int:
         subprocess.run([str(KAFKA), "stop"], check=False)
 
 
-def _live_board(url: str, worker: subprocess.Popen) -> None:
-    """The terminal board, redrawn in place every 2 s until Ctrl-C or the worker stops."""
+def _live_board(url: str, worker: subprocess.Popen, console: Console) -> None:
+    """The terminal board, redrawn every 2 s until Ctrl-C or the worker stops. On the
+    alternate screen, as `leakwatch board` draws it: each frame starts at the top, so a board
+    taller than the terminal is cut, never scrolled into a second copy of its top lines."""
     from rich.live import Live
 
     from leakwatch.board.render import board
@@ -104,23 +123,17 @@ def _live_board(url: str, worker: subprocess.Popen) -> None:
     from leakwatch.settings import load_settings
 
     tz, source = load_settings().tz, WorkerSource(url)
-    with Live(refresh_per_second=2, screen=False) as live:
-        while worker.poll() is None:
-            try:
-                live.update(board(source.cards(*day_bounds(datetime.now(tz), tz), None, None)))
-            except httpx.HTTPError:
-                pass
-            time.sleep(2)
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 180) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"worker exited during start ({proc.returncode})")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    raise SystemExit("worker did not become healthy")
+    last = None
+    try:
+        with Live(Text("waiting for the first cards…", style="dim"), console=console, refresh_per_second=2,
+                  screen=True) as live:
+            while worker.poll() is None:
+                try:
+                    last = source.cards(*day_bounds(datetime.now(tz), tz), None, None)
+                    live.update(board(last))
+                except httpx.HTTPError:
+                    pass
+                time.sleep(2)
+    finally:
+        if last is not None:  # the alternate screen is gone: leave the last numbers behind
+            print(summary(last.model_dump(mode="json")))

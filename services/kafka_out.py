@@ -38,10 +38,11 @@ class EventProducer:
         if err is not None:
             self._errors.append(f"{msg.topic()}: {err}")
 
-    def send_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
+    def send_raw(self, topic: str, key: bytes | None, value: bytes, headers: dict[str, bytes] | None = None) -> None:
         while True:
             try:
-                self._producer.produce(self._prefix + topic, key=key, value=value, on_delivery=self._on_delivery)
+                self._producer.produce(self._prefix + topic, key=key, value=value, headers=headers,
+                                       on_delivery=self._on_delivery)
                 break
             except BufferError:  # local queue full: let deliveries drain
                 self._producer.poll(0.1)

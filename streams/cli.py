@@ -53,7 +53,11 @@ def run_worker(args) -> int:
 
 def _die_with_parent() -> None:
     """Linux: the child gets SIGKILL when the supervisor dies, so a killed supervisor never
-    leaves a worker holding the ClickHouse data path."""
+    leaves a worker holding the ClickHouse data path. prctl(2) is Linux-only: elsewhere
+    (macOS, BSD) this does nothing, and a worker whose supervisor was SIGKILLed keeps running
+    until it is stopped by hand (the SIGTERM/SIGINT forwarding above still stops it)."""
+    if not sys.platform.startswith("linux"):
+        return
     import ctypes
 
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG

@@ -12,7 +12,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from leakwatch.errors import StartupError
@@ -50,6 +50,9 @@ def all_topics(settings: Settings) -> list[KafkaTopic]:
         KafkaTopic(t(public.CLASSIFIED.name), n),
         KafkaTopic(t(public.DEADLETTER.name), n, {"retention.ms": str(30 * 24 * 3600 * 1000)}),
         KafkaTopic(t(public.LEAK_SPIKES.name), n),
+        *(KafkaTopic(t(spec.name), n,
+                     {"retention.ms": str(int((settings.ingest_deadletter_retention_h or spec.retention_h) * 3600_000))})
+          for spec in public.INGEST_PRIVATE),
         KafkaTopic(t(REFUSAL_REQUESTS), n, {"retention.ms": week}),
         KafkaTopic(t(WON_DEALS), n, {"retention.ms": week}),
         # Faust names these itself from the app id; the prefix cannot apply.
@@ -114,7 +117,7 @@ def pin_start_offsets(settings: Settings, timeout_s: float = 30.0) -> int:
     try:
         meta = consumer.list_topics(timeout=timeout_s).topics
         tps = [TopicPartition(name, p) for name in consumed_topics(settings) for p in meta[name].partitions]
-        missing = [tp for tp in consumer.committed(tps, timeout=timeout_s) if tp.offset < 0]
+        missing = [tp for tp in _committed(consumer, tps, timeout_s) if tp.offset < 0]
         for tp in missing:
             tp.offset = _log_start(consumer, tp, timeout_s)
         if missing:
@@ -126,6 +129,27 @@ def pin_start_offsets(settings: Settings, timeout_s: float = 30.0) -> int:
         return len(missing)
     finally:
         consumer.close()
+
+
+_COORDINATOR_STARTING = {KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_NOT_AVAILABLE,
+                         KafkaError.COORDINATOR_LOAD_IN_PROGRESS}
+
+
+def _committed(consumer, tps: list, timeout_s: float) -> list:
+    """The group's committed offsets. A broker started a moment ago answers NOT_COORDINATOR
+    while it creates __consumer_offsets (measured with `leakwatch demo` and the e2e tests on a
+    busy machine: the worker died on it at start); librdkafka does not flag it retriable, but
+    it passes once the coordinator is loaded, so ask again until the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return consumer.committed(tps, timeout=timeout_s)
+        except KafkaException as exc:
+            error = exc.args[0]
+            if not (error.retriable() or error.code() in _COORDINATOR_STARTING) or time.monotonic() > deadline:
+                raise
+            log.info("group coordinator not ready (%s); asking again", error.name())
+            time.sleep(0.5)
 
 
 def _log_start(consumer, tp, timeout_s: float) -> int:

@@ -26,19 +26,25 @@ def run(args) -> int:
     from rich.live import Live
     from rich.text import Text
 
-    from leakwatch.board.render import board
+    from leakwatch.board.render import BOARD_WIDTH, board
     from leakwatch.board.source import ClickHouseSource, WorkerSource
     from leakwatch.cards.period import requested_period
     from leakwatch.settings import load_settings
 
     settings = load_settings()
+
+    def period():
+        return requested_period(args.start, args.end, settings.tz, datetime.now(timezone.utc))
+
+    try:
+        period()
+    except ValueError as exc:  # what the worker answers with a 400 for the same input
+        print(f"leakwatch board: --from/--to: {exc}", file=sys.stderr)
+        return 2
     if settings.clickhouse_url and not args.url:
         source = ClickHouseSource(settings)
     else:
         source = WorkerSource(args.url or f"http://{settings.worker_web_host}:{settings.worker_web_port}")
-
-    def period():
-        return requested_period(args.start, args.end, settings.tz, datetime.now(timezone.utc))
 
     def frame():
         try:
@@ -48,6 +54,8 @@ def run(args) -> int:
 
     console = Console()
     if args.once:
+        if not console.is_terminal:  # piped or logged: rich would assume 80 columns and cut the labels
+            console = Console(width=max(console.width, BOARD_WIDTH))
         console.print(frame())
         return 0
     try:

@@ -10,8 +10,10 @@ from rich.text import Text
 from leakwatch.cards.snapshot import Cards
 from schemas.labels import Leak, Reason
 from leakwatch.domain.money import format_rub as rub
+from leakwatch.domain.plurals import cases_ru, count_ru, plural_ru
 
 BAR_WIDTH = 36
+BOARD_WIDTH = 110  # columns the cards need without cutting a label
 
 
 def _bar(parts: list[tuple[int, str, str]], total: int, width: int = BAR_WIDTH) -> Text:
@@ -67,7 +69,7 @@ def card2(cards: Cards, metric: str = "sum") -> Panel:
     stats.add_column()
     stats.add_column()
     stats.add_row(
-        _stat("Утечка дня", f"{rub(c.leak_rub)}   {above}   {c.cases} случаев", "bold red"),
+        _stat("Утечка дня", f"{rub(c.leak_rub)}   {above}   {cases_ru(c.cases)}", "bold red"),
         _stat("Главная причина", c.main_leak or "—", "bold"),
     )
     by_leak = {r.leak: r for r in c.by_leak}
@@ -84,7 +86,9 @@ def card2(cards: Cards, metric: str = "sum") -> Panel:
         label = f"{rub(row.leak_rub)} · {row.cases} · {row.leak_pct}%" if row else "—"
         bars.add_row(leak.value, Text("█" * width, style="yellow"), label)
     stage = f"на этапе «{c.main_stage}»" if c.main_stage else "—"
-    conclusion = Text(f"Главная утечка {stage}; {c.hot_cases} из {c.cases} потерянных клиентов были горячими.")
+    lost = count_ru(c.cases, "потерянного клиента", "потерянных клиентов", "потерянных клиентов")
+    were_hot = plural_ru(c.hot_cases, "был горячим", "были горячими", "были горячими")
+    conclusion = Text(f"Главная утечка {stage}; {c.hot_cases} из {lost} {were_hot}.")
     switch = Text(f"Сумма / Количество: {'Сумма' if metric == 'sum' else 'Количество'}", style="dim")
     return Panel(Group(stats, Text(""), switch, bars, Text(""), conclusion),
                  title="Потенциально потерянная выручка", border_style="magenta")

@@ -18,13 +18,21 @@ def parse_instant(text: str, tz: tzinfo) -> datetime:
     text = text.strip()
     if text.replace(".", "", 1).isdigit():
         return datetime.fromtimestamp(float(text), tz)
-    value = datetime.fromisoformat(text)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date or time: use ISO 8601 (2026-11-18, "
+                         f"2026-11-18T09:00+03:00) or epoch seconds") from None
     return value if value.tzinfo else value.replace(tzinfo=tz)
 
 
 def requested_period(start: str | None, end: str | None, tz: tzinfo,
                      now: datetime) -> tuple[datetime, datetime]:
-    """The period a board or a request asks for: today by default, either end overridable."""
+    """The period a board or a request asks for: today by default, either end overridable.
+    ValueError (saying what is wrong) for an unreadable end or one before the start."""
     day_start, day_end = day_bounds(now, tz)
-    return (parse_instant(start, tz) if start else day_start,
-            parse_instant(end, tz) if end else day_end)
+    period = (parse_instant(start, tz) if start else day_start,
+              parse_instant(end, tz) if end else day_end)
+    if period[1] <= period[0]:
+        raise ValueError("'to' must be after 'from'")
+    return period

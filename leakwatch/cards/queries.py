@@ -5,7 +5,8 @@ They are written for the Grafana ClickHouse plugin: `$__timeFilter`, `$__fromTim
 `$__toTime`, `$__conditionalAll` and dashboard variables (`$pipeline`, `$manager`,
 `$metric`, `$baseline_days`). `macros.expand` performs the same substitution for
 everything outside Grafana. Alert rules run in Grafana's backend only, where neither
-`$__conditionalAll` nor dashboard variables exist: the ALERTS use the time macros alone.
+`$__conditionalAll` nor dashboard variables exist: the ALERTS use the time macros and
+`$baseline_days` alone, which `leakwatch grafana build` writes into each rule as a number.
 A macro without arguments is written `($__fromTime)` when a `(` could follow it: see
 `macros.expand_time_macros` for the plugin's parser trap.
 
@@ -124,7 +125,6 @@ CARDS = {
 
 # Alert rules (Grafana-managed, evaluated without dashboard variables). Each returns one
 # numeric column, which Grafana alerts on as a number; the thresholds live in the rules.
-ALERT_BASELINE_DAYS = 28
 ALERT_SALVAGEABLE = "active = 1 AND target = 1 AND kind = 'salvageable'"
 
 # Leak of the rule's window over the average day before it (per day that had any target
@@ -140,7 +140,7 @@ FROM (
         greatest(dateDiff('second', ($__fromTime), ($__toTime)), 1) / 86400 AS period_days
     FROM refusals_by_day FINAL
     WHERE active = 1 AND target = 1
-      AND lost_at >= ($__fromTime) - INTERVAL {ALERT_BASELINE_DAYS} DAY AND lost_at <= ($__toTime)
+      AND lost_at >= ($__fromTime) - INTERVAL $baseline_days DAY AND lost_at <= ($__toTime)
 )
 """
 

@@ -58,8 +58,9 @@ def retraction_record(state: DealState, *, avg_check_rub: int, now: datetime) ->
 
 
 def refusal_record(state: DealState, ai: ClassificationResult | None, *,
-                   avg_check_rub: int, now: datetime) -> ClassifiedRefusal:
-    """The newest verdict on a lost deal: a QA review wins over the AI and is kept as such."""
+                   avg_check_rub: int, now: datetime, public_evidence: bool = True) -> ClassifiedRefusal:
+    """The newest verdict on a lost deal: a QA review wins over the AI and is kept as such.
+    The evidence quote is the client's own words: `public_evidence=False` keeps it off the topic."""
     ai_labels = Labels(**ai.model_dump(include={"target", "reason", "kind", "leak", "hot"})) if ai else None
     if state.review is not None:
         labels, source = state.review.labels, "review"
@@ -79,7 +80,7 @@ def refusal_record(state: DealState, ai: ClassificationResult | None, *,
         leak=labels.leak,
         hot=labels.hot,
         confidence=confidence,
-        evidence=ai.evidence if ai else "",
+        evidence=ai.evidence if ai and public_evidence else "",
         engine=engine,
         source=source,
         ai=ai_labels if source == "review" else None,

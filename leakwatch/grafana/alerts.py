@@ -1,8 +1,9 @@
 """Grafana-managed alert rules on the ALERTS queries of leakwatch/cards/queries.py. Pure.
 
 Each rule: A = the ClickHouse query over a relative window (one numeric column),
-B = reduce A to its last value, C = threshold on B (the rule's condition). The thresholds
-are the only knobs; they are written into the rules (Grafana does not interpolate
+B = reduce A to its last value, C = threshold on B (the rule's condition). The numbers
+come from the one spike definition, leakwatch/domain/spikes.py `SpikeRules` (the worker
+checks the same); they are written into the rules (Grafana does not interpolate
 environment variables inside a rule's queries, precisely so `$__timeFilter` survives),
 so change them with `leakwatch grafana build --leak-factor …` or
 `leakwatch grafana push --leak-factor …`.
@@ -15,7 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from leakwatch.cards.macros import expand_variables
 from leakwatch.cards.queries import ALERTS
+from leakwatch.domain.plurals import days_ru
+from leakwatch.domain.spikes import SpikeRules
 from leakwatch.grafana import CLICKHOUSE_UID, DASHBOARD_UID, EXPRESSION_UID, FOLDER_TITLE, RULE_GROUP
 from leakwatch.grafana.panels import target
 
@@ -23,25 +27,30 @@ GROUP_INTERVAL = "1m"
 LABELS = {"team": "leakwatch"}  # the notification policy routes on it; no "$" (labels are env-interpolated)
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    leak_factor: float = 1.5  # the last 24 h leak above factor × the average day fires
-    burst_per_hour: int = 10  # more salvageable refusals than this in the last hour fires
-
-
 def add_threshold_arguments(parser) -> None:
-    defaults = Thresholds()
+    defaults = SpikeRules()
     parser.add_argument("--leak-factor", type=float, default=defaults.leak_factor,
                         help="alert when the last 24 h leak exceeds this × the average day (default %(default)s)")
     parser.add_argument("--burst-per-hour", type=int, default=defaults.burst_per_hour,
                         help="alert when more salvageable refusals were lost in an hour (default %(default)s)")
+    parser.add_argument("--baseline-days", type=int, default=defaults.baseline_days,
+                        help="the average day is taken over this many days (default %(default)s)")
+
+
+def rules_from_arguments(args) -> SpikeRules:
+    return SpikeRules(args.leak_factor, args.burst_per_hour, args.baseline_days)
+
+
+def alert_sql(query: str, rules: SpikeRules) -> str:
+    """An ALERTS query with the baseline's length written in (a rule has no variables)."""
+    return expand_variables(ALERTS[query], {"baseline_days": str(int(rules.baseline_days))})
 
 
 @dataclass(frozen=True)
 class RuleSpec:
     uid: str
     title: str
-    query: str  # a key of ALERTS
+    sql: str  # an ALERTS query, ready for Grafana's backend
     window_s: int  # the query's relative time range: now - window_s .. now
     threshold: float
     for_: str
@@ -50,19 +59,23 @@ class RuleSpec:
     description: str
 
 
-def rule_specs(thresholds: Thresholds) -> list[RuleSpec]:
+def rule_specs(thresholds: SpikeRules) -> list[RuleSpec]:
     return [
         RuleSpec(
-            uid="leakwatch-leak-spike", title="Утечка выше обычной", query="alert_leak_spike",
-            window_s=24 * 3600, threshold=thresholds.leak_factor, for_="5m", panel_title="Утечка дня",
+            uid="leakwatch-leak-spike", title="Утечка выше обычной", sql=alert_sql("alert_leak_spike", thresholds),
+            window_s=int(thresholds.leak_window.total_seconds()), threshold=thresholds.leak_factor, for_="5m",
+            panel_title="Утечка дня",
             summary=f"Утечка за сутки в {{{{ printf \"%.1f\" $values.B.Value }}}} раза больше среднего дня "
                     f"(порог ×{thresholds.leak_factor:g})",
             description="Спасаемые потери за последние 24 часа против среднего дня за "
-                        "предыдущие 28 дней. Смотрите «Главная причина» на доске."),
+                        f"предыдущие {days_ru(thresholds.baseline_days)}. Смотрите «Главная причина» на доске."),
         RuleSpec(
-            uid="leakwatch-salvageable-burst", title="Всплеск спасаемых отказов", query="alert_salvageable_burst",
-            window_s=3600, threshold=thresholds.burst_per_hour, for_="0s", panel_title="Можно было спасти",
-            summary=f"{{{{ $values.B.Value }}}} спасаемых отказов за час (порог {thresholds.burst_per_hour})",
+            uid="leakwatch-salvageable-burst", title="Всплеск спасаемых отказов",
+            sql=alert_sql("alert_salvageable_burst", thresholds),
+            window_s=int(thresholds.burst_window.total_seconds()), threshold=thresholds.burst_per_hour, for_="0s",
+            panel_title="Можно было спасти",
+            # "Спасаемых отказов: N", not "N спасаемых отказов": a Grafana template has no Russian plurals
+            summary=f"Спасаемых отказов за час: {{{{ $values.B.Value }}}} (порог {thresholds.burst_per_hour})",
             description="Больше обычного клиентов потеряно по вине отработки за последний час."),
     ]
 
@@ -73,7 +86,7 @@ def _expression(ref_id: str, model: dict) -> dict:
 
 
 def _rule(spec: RuleSpec, datasource_uid: str, panel_ids: dict[str, int]) -> dict:
-    query = {**target(ALERTS[spec.query], datasource_uid), "intervalMs": 1000, "maxDataPoints": 43200}
+    query = {**target(spec.sql, datasource_uid), "intervalMs": 1000, "maxDataPoints": 43200}
     return {
         "uid": spec.uid,
         "title": spec.title,
@@ -100,7 +113,7 @@ def _panel_ids(dashboard: dict) -> dict[str, int]:
     return {p["title"]: p["id"] for p in dashboard["panels"]}
 
 
-def provisioning_file(dashboard: dict, thresholds: Thresholds = Thresholds(), *,
+def provisioning_file(dashboard: dict, thresholds: SpikeRules = SpikeRules(), *,
                       datasource_uid: str = CLICKHOUSE_UID, folder: str = FOLDER_TITLE) -> dict:
     ids = _panel_ids(dashboard)
     return {
@@ -112,7 +125,7 @@ def provisioning_file(dashboard: dict, thresholds: Thresholds = Thresholds(), *,
     }
 
 
-def api_rules(dashboard: dict, thresholds: Thresholds, *, datasource_uid: str, folder_uid: str) -> list[dict]:
+def api_rules(dashboard: dict, thresholds: SpikeRules, *, datasource_uid: str, folder_uid: str) -> list[dict]:
     """Rules for POST/PUT /api/v1/provisioning/alert-rules: the file shape plus where they live."""
     ids = _panel_ids(dashboard)
     return [{**_rule(spec, datasource_uid, ids), "folderUID": folder_uid, "ruleGroup": RULE_GROUP, "orgID": 1}

@@ -1,6 +1,7 @@
 """`leakwatch grafana build`: write the «Где теряются деньги» dashboard and its alert rules
 (grafana/dashboards/leakwatch.json, grafana/provisioning/alerting/rules.yaml) from the
-cards' SQL in leakwatch/cards/queries.py. Edit the SQL there, then run this.
+cards' SQL in leakwatch/cards/queries.py, and Prometheus's deploy/prometheus/alerts.yml
+with the same spike rule (leakwatch/domain/spikes.py). Edit the SQL or the rule, then run this.
 
     leakwatch grafana build            # rewrite the provisioned files
     leakwatch grafana build --check    # exit 1 if the files differ from the SQL
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from leakwatch.grafana.alerts import Thresholds, add_threshold_arguments
+from leakwatch.grafana.alerts import add_threshold_arguments, rules_from_arguments
 from leakwatch.grafana.files import generated
 
 
@@ -24,7 +25,7 @@ def add_parser(actions) -> None:
 
 
 def run(args) -> int:
-    files = generated(Thresholds(args.leak_factor, args.burst_per_hour))
+    files = generated(rules_from_arguments(args))
     stale = [path for path, text in files.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
     if args.check:
         for path in stale:

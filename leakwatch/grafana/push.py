@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from grafana_client import GrafanaApi
 from grafana_client.client import GrafanaClientError
 
+from leakwatch.domain.spikes import SpikeRules
 from leakwatch.grafana import CLICKHOUSE_TYPE, CLICKHOUSE_UID, FOLDER_TITLE
-from leakwatch.grafana.alerts import Thresholds, add_threshold_arguments, api_rules
+from leakwatch.grafana.alerts import add_threshold_arguments, api_rules, rules_from_arguments
 from leakwatch.grafana.dashboard import build_dashboard
 
 
@@ -84,7 +85,7 @@ def upsert_rule(api, rule: dict) -> bool:
 
 
 def push(api, *, folder: str = FOLDER_TITLE, datasource_uid: str | None = None,
-         thresholds: Thresholds = Thresholds()) -> Pushed:
+         thresholds: SpikeRules = SpikeRules()) -> Pushed:
     source = clickhouse_datasource_uid(api, datasource_uid)  # before any write: it may refuse
     folder_uid = ensure_folder(api, folder)
     dashboard = build_dashboard(source)
@@ -108,7 +109,7 @@ def run(args) -> int:
     api = GrafanaApi.from_url(args.url, credential=token, timeout=30)
     try:
         result = push(api, folder=args.folder, datasource_uid=args.datasource_uid,
-                      thresholds=Thresholds(args.leak_factor, args.burst_per_hour))
+                      thresholds=rules_from_arguments(args))
     except PushError as exc:
         print(f"leakwatch: {exc}", file=sys.stderr)
         return 2

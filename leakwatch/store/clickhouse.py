@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 import clickhouse_connect
@@ -22,7 +22,9 @@ from leakwatch.settings import Settings
 from schemas.events import ClassifiedRefusal
 
 log = logging.getLogger(__name__)
-MIGRATIONS = Path(__file__).resolve().parents[2] / "deploy" / "clickhouse"
+# Package data, so a plain (non-editable) install finds them; ClickHouse's own init script
+# (deploy/clickhouse/initdb) applies the same files to a server.
+MIGRATIONS = resources.files("leakwatch.store") / "migrations"
 
 REFUSAL_COLUMNS = (
     "deal_id", "version", "active", "status", "lost_at", "classified_at", "pipeline", "manager",
@@ -90,8 +92,8 @@ def by_day_rows(records: Sequence[ClassifiedRefusal], stored: dict[str, tuple[in
 
 def migration_statements() -> list[str]:
     statements = []
-    for path in sorted(MIGRATIONS.glob("*.sql")):
-        text = "\n".join(line for line in path.read_text().splitlines() if not line.strip().startswith("--"))
+    for path in sorted((p for p in MIGRATIONS.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name):
+        text = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if not line.strip().startswith("--"))
         statements += [s.strip() for s in text.split(";") if s.strip()]
     return statements
 

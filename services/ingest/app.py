@@ -1,8 +1,18 @@
-"""The HTTP side of the gateway: secrets, body parsing, Kafka, dead letters.
+"""The HTTP side of the gateway: each vendor's authentication, the capped body, the answers.
 
-Every post ends one of three ways, so nothing is lost: 202 once Kafka has acknowledged its
-events; 422 once its raw body is on `deadletter` with the reason; or 401/5xx with nothing
-stored, and the sender retries (event ids are deterministic, so a retry never doubles).
+Every post ends one of these ways, so nothing is lost and vendors never read success as
+failure or the reverse:
+- 200 `accepted`: Kafka acknowledged its events;
+- 200 `ignored`: a known event the product does not use (an interim call state, a contact);
+  counted in /metrics, nothing produced;
+- 202 `dead_lettered`: it cannot be mapped; the raw body is on the private ingest.deadletter
+  with the reason;
+- 202 `queued`: the vendor's REST lookup failed; the webhook is kept on ingest.retries and the
+  retrier reads it again later;
+- 401 (wrong or missing credential) / 413 (body over the cap): nothing stored, nothing read past
+  the check;
+- 503: Kafka did not confirm, so it is NOT stored; the sender retries (event ids are
+  deterministic, so a retry never doubles).
 Logs name sources, event ids and deal ids only: bodies hold transcripts and phone numbers.
 """
 
@@ -10,159 +20,219 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import re
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, SecretStr, ValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from pydantic import SecretStr, ValidationError
 
 from leakwatch.settings import Settings
 from schemas.decoding import describe
-from schemas.topics import CALLS, DEALS, TopicSpec
-from services.ingest import amocrm, bitrix24, telephony
-from services.ingest.auth import presented, token_ok
-from services.ingest.bitrix24_rest import Bitrix24Deals, DealFetchFailed
-from services.ingest.canonical import TOPICS, canonical_events
+from schemas.topics import REVIEWS
+from services.ingest import zadarma
+from services.ingest.auth import mango_sign_ok, presented, token_ok, zadarma_signature_ok
+from services.ingest.body import BodyTooLarge, read_capped
+from services.ingest.calls import Ignored
+from services.ingest.canonical import TOPICS
 from services.ingest.errors import MappingError
 from services.ingest.forms import parse_body
+from services.ingest.handlers import Handlers, flat_form, target_of
 from services.ingest.publisher import Publisher
-from services.ingest.vendor_maps import VendorMaps
+from services.ingest.vendor_rest import LookupFailed
 from services.kafka_out import DeliveryFailed
 
 log = logging.getLogger("leakwatch.ingest")
 
 MAX_BODY_BYTES = 5 * 1024 * 1024  # a long call's transcript fits many times over
-Mapper = Callable[[object, VendorMaps, datetime], list[BaseModel]]
+RETRY_ROUNDS = 12  # a webhook whose lookup keeps failing goes to the dead letters after these
+ECHO = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
 
-def _error(status: int, message: str, **extra: object) -> JSONResponse:
-    return JSONResponse({"error": message, **extra}, status_code=status)
+def _answer(code: int, **body: object) -> JSONResponse:
+    return JSONResponse(body, status_code=code)
 
 
-def create_app(settings: Settings, publisher: Publisher, maps: VendorMaps, *,
-               bitrix: Bitrix24Deals | None = None,
-               clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> FastAPI:
+class Gateway:
+    """What a post becomes, for the routes and the retrier alike."""
+
+    def __init__(self, publisher: Publisher, handlers: Handlers, registry: CollectorRegistry):
+        self.publisher, self.handlers = publisher, handlers
+        self.outcomes = Counter("leakwatch_ingest_requests", "Webhook posts by source and outcome",
+                                ["source", "outcome"], registry=registry)
+
+    def count(self, source: str, outcome: str) -> None:
+        self.outcomes.labels(source=source, outcome=outcome).inc()
+
+    async def settle(self, route: str, raw: bytes, content_type: str | None, attempt: int = 0) -> tuple[int, dict]:
+        """Raises DeliveryFailed when Kafka did not confirm what it had to store."""
+        source = route.partition(":")[0]
+        spec = target_of(route, raw)
+        try:
+            result = await self.handlers.run(route, raw, content_type)
+        except LookupFailed as exc:
+            if attempt + 1 >= RETRY_ROUNDS:
+                return await self._dead(source, spec.name, f"gave up after {RETRY_ROUNDS} rounds: {exc}", raw)
+            await self.publisher.retry_later(route, spec.name, f"ingest {source}: {exc}", raw, attempt + 1)
+            log.warning("%s: lookup failed, kept for a retry (round %d): %s", source, attempt + 1, exc)
+            self.count(source, "queued")
+            return 202, {"status": "queued", "error": str(exc)}
+        except MappingError as exc:
+            return await self._dead(source, spec.name, str(exc), raw)
+        except ValidationError as exc:  # mapped, but a value breaks the canonical contract
+            return await self._dead(source, spec.name, f"does not match {spec.name} v1: {describe(exc)}", raw)
+        if isinstance(result, Ignored):
+            log.info("%s: ignored: %s", source, result.reason)
+            self.count(source, "ignored")
+            return 200, {"status": "ignored", "reason": result.reason}
+        await self.publisher.publish(result.spec, result.events)
+        listed = [{"event_id": e.event_id, "deal_id": e.deal_id} for e in result.events]
+        log.info("%s: %d events to %s: %s", source, len(listed), result.spec.name,
+                 ", ".join(f"{e['event_id']} (deal {e['deal_id']})" for e in listed))
+        self.count(source, "accepted")
+        return 200, {"status": "accepted", "topic": result.spec.name, "events": listed}
+
+    async def _dead(self, source: str, topic: str, error: str, raw: bytes) -> tuple[int, dict]:
+        await self.publisher.dead_letter(topic, f"ingest {source}: {error}", raw)
+        log.warning("%s: payload to ingest.deadletter: %s", source, error)
+        self.count(source, "dead_lettered")
+        return 202, {"status": "dead_lettered", "error": error}
+
+
+def create_app(settings: Settings, publisher: Publisher, handlers: Handlers, *, retrier=None) -> FastAPI:
+    registry = CollectorRegistry()
+    gateway = Gateway(publisher, handlers, registry)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI):
+        task = asyncio.create_task(retrier.run(gateway)) if retrier is not None else None
         yield
         # Here, not after uvicorn.run: uvicorn re-raises SIGTERM once the app has stopped.
-        if bitrix is not None:
-            await bitrix.close()
+        if task is not None:
+            retrier.stop()
+            await task
+        await handlers.close()
         await asyncio.to_thread(publisher.close)
 
     app = FastAPI(title="leakwatch ingest", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
-    secrets: dict[str, SecretStr | None] = {
-        "amocrm": settings.ingest_amocrm_token, "bitrix24": settings.ingest_bitrix24_token,
-        "telephony": settings.ingest_telephony_token, "events": settings.ingest_events_token,
+    tokens: dict[str, SecretStr | None] = {
+        "amocrm": settings.ingest_amocrm_token, "telephony": settings.ingest_telephony_token,
+        "events": settings.ingest_events_token, "reviews": settings.ingest_reviews_token,
     }
+    sources = {**tokens, "bitrix24": settings.ingest_bitrix24_app_token,
+               "mango": settings.ingest_mango_api_salt, "zadarma": settings.ingest_zadarma_secret}
 
-    async def body_of(request: Request) -> bytes | JSONResponse:
-        declared = request.headers.get("content-length") or "0"
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:  # refuse before reading it
-            return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
-        raw = await request.body()
-        return _error(413, f"body larger than {MAX_BODY_BYTES} bytes") if len(raw) > MAX_BODY_BYTES else raw
+    def unauthorized(source: str, setting: str) -> JSONResponse:
+        log.warning("%s: rejected a post with a wrong or missing credential", source)
+        gateway.count(source, "unauthorized")
+        return _answer(401, status="unauthorized", error=f"wrong or missing credential for {source} ({setting})")
 
-    def denied(source: str, request: Request, extra: tuple[str, ...] = ()) -> JSONResponse | None:
-        tokens = presented(request.headers, request.query_params) + list(extra)
-        if token_ok(secrets[source], tokens):
-            return None
-        log.warning("%s: rejected a post with a wrong or missing token", source)
-        return _error(401, f"wrong or missing token for {source} (LEAKWATCH_INGEST_{source.upper()}_TOKEN)")
-
-    async def reject(source: str, spec: TopicSpec, error: str, raw: bytes, status: int = 422) -> JSONResponse:
+    async def body(request: Request, source: str) -> bytes | JSONResponse:
         try:
-            await publisher.dead_letter(spec.name, f"ingest {source}: {error}", raw)
+            return await read_capped(request, MAX_BODY_BYTES)
+        except BodyTooLarge as exc:
+            gateway.count(source, "too_large")
+            return _answer(413, status="too_large", error=str(exc))
+
+    async def process(route: str, raw: bytes, request: Request) -> JSONResponse:
+        try:
+            status, answer = await gateway.settle(route, raw, request.headers.get("content-type"))
         except DeliveryFailed:
-            log.exception("%s: dead letter not stored", source)
-            return _error(503, "Kafka did not confirm the dead letter; retry")
-        log.warning("%s: payload to deadletter: %s", source, error)
-        return _error(status, error, dead_letter=True)
+            log.exception("%s: Kafka did not confirm; nothing stored", route)
+            gateway.count(route.partition(":")[0], "failed")
+            return _answer(503, status="not_stored", error="Kafka did not confirm; nothing was stored, retry")
+        return _answer(status, **answer)
 
-    async def store(source: str, spec: TopicSpec, events: list[BaseModel]) -> JSONResponse:
-        try:
-            await publisher.publish(spec, events)
-        except DeliveryFailed:
-            log.exception("%s: %d events not confirmed by Kafka", source, len(events))
-            return _error(503, "Kafka did not confirm the events; retry")
-        listed = [{"event_id": e.event_id, "deal_id": e.deal_id} for e in events]
-        log.info("%s: %d events to %s: %s", source, len(events), spec.name,
-                 ", ".join(f"{e['event_id']} (deal {e['deal_id']})" for e in listed))
-        return JSONResponse({"topic": spec.name, "events": listed}, status_code=202)
-
-    async def map_and_store(source: str, spec: TopicSpec, raw: bytes, payload_or_error: object,
-                            mapper: Callable[[object], list[BaseModel]]) -> JSONResponse:
-        try:
-            if isinstance(payload_or_error, MappingError):
-                raise payload_or_error
-            events = mapper(payload_or_error)
-        except MappingError as exc:
-            return await reject(source, spec, str(exc), raw)
-        except ValidationError as exc:  # mapped, but a value breaks the canonical contract
-            return await reject(source, spec, f"does not match {spec.name} v1: {describe(exc)}", raw)
-        return await store(source, spec, events)
-
-    def parsed(raw: bytes, request: Request) -> object:
-        try:
-            return parse_body(raw, request.headers.get("content-type"))
-        except MappingError as exc:
-            return exc
-
-    async def vendor(request: Request, source: str, spec: TopicSpec, mapper: Mapper) -> JSONResponse:
-        raw = await body_of(request)
-        if isinstance(raw, JSONResponse):
-            return raw
-        if (refused := denied(source, request)) is not None:
-            return refused
-        return await map_and_store(source, spec, raw, parsed(raw, request), lambda p: mapper(p, maps, clock()))
+    async def token_route(request: Request, source: str, route: str, setting: str) -> JSONResponse:
+        if not token_ok(tokens[source], presented(request.headers, request.query_params)):
+            return unauthorized(source, setting)  # before a byte of the body is read
+        raw = await body(request, source)
+        return raw if isinstance(raw, JSONResponse) else await process(route, raw, request)
 
     @app.get("/health")
     async def health() -> dict:
-        return {"status": "ok", "sources": {name: secret is not None for name, secret in secrets.items()}}
+        return {"status": "ok", "sources": {name: secret is not None for name, secret in sources.items()}}
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/v1/webhooks/amocrm")
     @app.post("/v1/webhooks/kommo")  # Kommo is amoCRM's international edition: same hooks
     async def amocrm_hook(request: Request) -> JSONResponse:
-        return await vendor(request, "amocrm", DEALS, amocrm.deal_events)
+        return await token_route(request, "amocrm", "amocrm", "LEAKWATCH_INGEST_AMOCRM_TOKEN")
 
     @app.post("/v1/webhooks/telephony")
     async def telephony_hook(request: Request) -> JSONResponse:
-        return await vendor(request, "telephony", CALLS, telephony.call_events)
+        return await token_route(request, "telephony", "telephony", "LEAKWATCH_INGEST_TELEPHONY_TOKEN")
 
     @app.post("/v1/webhooks/bitrix24")
     async def bitrix24_hook(request: Request) -> JSONResponse:
-        raw = await body_of(request)
+        raw = await body(request, "bitrix24")
         if isinstance(raw, JSONResponse):
             return raw
-        payload = parsed(raw, request)
+        try:
+            payload = parse_body(raw, request.headers.get("content-type"))
+        except MappingError:
+            payload = None
         auth = payload.get("auth") if isinstance(payload, dict) else None
         app_token = auth.get("application_token") if isinstance(auth, dict) else None
-        if (refused := denied("bitrix24", request, (app_token,) if isinstance(app_token, str) else ())) is not None:
-            return refused
+        if not token_ok(settings.ingest_bitrix24_app_token, [app_token] if isinstance(app_token, str) else []):
+            return unauthorized("bitrix24", "LEAKWATCH_INGEST_BITRIX24_APP_TOKEN")
+        return await process("bitrix24", raw, request)
+
+    @app.post("/v1/webhooks/mango/ping")
+    async def mango_ping() -> dict:
+        # The VPBX's "check the connection" button; nothing is read or stored.
+        gateway.count("mango", "ignored")
+        return {"status": "ignored", "reason": "Mango ping"}
+
+    @app.post("/v1/webhooks/mango/events/{event:path}")
+    async def mango_hook(event: str, request: Request) -> JSONResponse:
+        raw = await body(request, "mango")
+        if isinstance(raw, JSONResponse):
+            return raw
         try:
-            if bitrix is not None and not isinstance(payload, MappingError) and bitrix24.needs_deal_fields(payload):
-                deal_id = bitrix24.deal_id(payload)
-                payload = bitrix24.with_deal_fields(payload, await bitrix.deal(deal_id))
-        except MappingError as exc:
-            payload = exc
-        except DealFetchFailed as exc:
-            return await reject("bitrix24", DEALS, str(exc), raw, status=502)  # Bitrix24 did not answer
-        return await map_and_store("bitrix24", DEALS, raw, payload,
-                                   lambda p: bitrix24.deal_events(p, maps, clock()))
+            form = flat_form(raw)
+        except MappingError:
+            form = {}
+        if not mango_sign_ok(settings.ingest_mango_api_key, settings.ingest_mango_api_salt, form):
+            return unauthorized("mango", "LEAKWATCH_INGEST_MANGO_API_KEY / _SALT")
+        return await process(f"mango:{event.strip('/')}", raw, request)
+
+    @app.get("/v1/webhooks/zadarma")
+    async def zadarma_check(request: Request) -> Response:
+        # Zadarma asks for ?zd_echo=<random> and wants it back before it saves the hook URL.
+        echo = request.query_params.get("zd_echo") or ""
+        if not ECHO.match(echo):
+            return _answer(400, status="bad_request", error="expected ?zd_echo=<letters and digits>")
+        return PlainTextResponse(echo)
+
+    @app.post("/v1/webhooks/zadarma")
+    async def zadarma_hook(request: Request) -> JSONResponse:
+        raw = await body(request, "zadarma")
+        if isinstance(raw, JSONResponse):
+            return raw
+        try:
+            fields = flat_form(raw)
+        except MappingError:
+            fields = {}
+        signed = zadarma.signed_string(fields)
+        if not zadarma_signature_ok(settings.ingest_zadarma_secret, signed, request.headers.get("signature")):
+            return unauthorized("zadarma", "LEAKWATCH_INGEST_ZADARMA_SECRET")
+        return await process("zadarma", raw, request)
 
     @app.post("/v1/events/{topic}")
     async def canonical(topic: str, request: Request) -> JSONResponse:
-        raw = await body_of(request)
-        if isinstance(raw, JSONResponse):
-            return raw
-        if (refused := denied("events", request)) is not None:
-            return refused
         spec = TOPICS.get(topic)
         if spec is None:
-            return _error(404, f"unknown topic {topic!r}; expected one of {', '.join(TOPICS)}")
-        return await map_and_store("events", spec, raw, parsed(raw, request),
-                                   lambda p: canonical_events(spec, p))
+            return _answer(404, status="unknown_topic", error=f"unknown topic {topic!r}; expected one of {', '.join(TOPICS)}")
+        # A review overrides the AI: the events token cannot post one.
+        if spec is REVIEWS:
+            return await token_route(request, "reviews", f"events:{topic}", "LEAKWATCH_INGEST_REVIEWS_TOKEN")
+        return await token_route(request, "events", f"events:{topic}", "LEAKWATCH_INGEST_EVENTS_TOKEN")
 
+    app.state.gateway = gateway
     return app
+

@@ -5,7 +5,7 @@ Bitrix24 posts form fields `event=ONCRMDEALADD|ONCRMDEALUPDATE|ONCRMDEALDELETE`,
 canonical event needs the deal itself, so the payload must also carry crm.deal.get's
 fields under data[FIELDS] (STAGE_ID such as `C1:LOSE` or `WON`, CATEGORY_ID, OPPORTUNITY,
 CURRENCY_ID, ASSIGNED_BY_ID, DATE_MODIFY, MOVED_TIME, STAGE_SEMANTIC_ID): in production
-the gateway fetches them (`LEAKWATCH_INGEST_BITRIX24_REST_URL`), or a relay posts them.
+the gateway fetches them (`LEAKWATCH_INGEST_BITRIX24_WEBHOOK_URL`), or a relay posts them.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from schemas.events import DealEvent
+from services.ingest.calls import Ignored
 from services.ingest.errors import MappingError
 from services.ingest.ids import content_id
 from services.ingest.values import required, rub, text, when
@@ -21,6 +22,31 @@ from services.ingest.vendor_maps import VendorMaps
 ADD, UPDATE, DELETE = "ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE"
 SEMANTICS = {"S": "won", "F": "lost"}  # STAGE_SEMANTIC_ID; "P" is in progress
 SOURCES = {"WEB": "site", "CALL": "call", "RECOMMENDATION": "referral", "EMAIL": "email"}
+
+
+# Known event families a portal may be subscribed to; only deals and call ends are used.
+KNOWN_PREFIXES = ("ONCRM", "ONVOXIMPLANT", "ONAPP", "ONIM", "ONTASK", "ONUSER", "ONCALENDAR")
+
+
+def event_kind(payload: object) -> str | Ignored:
+    """`deal`, `call`, or Ignored for a known event the product does not use."""
+    name = (text(payload.get("event")) or "").upper() if isinstance(payload, dict) else ""
+    if name in (ADD, UPDATE, DELETE):
+        return "deal"
+    if name == "ONVOXIMPLANTCALLEND":
+        return "call"
+    if name.startswith(KNOWN_PREFIXES):
+        return Ignored(f"Bitrix24 {name}: not a deal or a finished call")
+    raise MappingError(f"Bitrix24: event {name or 'missing'!r} is not a Bitrix24 event")
+
+
+def domain_of(payload: object) -> str:
+    """The portal (auth[domain]): deal ids are `bitrix24:<domain>:<id>`, so portals never collide."""
+    auth = payload.get("auth") if isinstance(payload, dict) else None
+    domain = text(auth.get("domain")) if isinstance(auth, dict) else None
+    if domain is None:
+        raise MappingError("Bitrix24: auth[domain] is missing")
+    return domain.lower()
 
 
 def event_name(payload: object) -> str:
@@ -68,15 +94,16 @@ def deal_events(payload: object, maps: VendorMaps, now: datetime) -> list[DealEv
     name = event_name(payload)
     fields = fields_of(payload)
     where = "Bitrix24 data[FIELDS]"
-    deal = required(fields, "ID", where)
+    domain = domain_of(payload)
+    deal = f"bitrix24:{domain}:{required(fields, 'ID', where)}"
     sent_at = when(payload.get("ts"), "Bitrix24 ts")
     if name == DELETE:
         # Gone from the CRM: excluded like spam, as for amoCRM deletes.
-        return [DealEvent(event_id=f"bitrix24:{deal}:delete", deal_id=deal, ts=sent_at or now,
-                          type="updated", is_spam=True)]
+        return [DealEvent(event_id=f"{deal}:delete", deal_id=deal, ts=sent_at or now,
+                          type="updated", is_spam=True, vendor="bitrix24", account=domain)]
     if text(fields.get("STAGE_ID")) is None:
         raise MappingError("Bitrix24 sends only the deal id: the deal's fields (crm.deal.get) are needed; "
-                           "set LEAKWATCH_INGEST_BITRIX24_REST_URL or post them under data[FIELDS]")
+                           "set LEAKWATCH_INGEST_BITRIX24_WEBHOOK_URL or post them under data[FIELDS]")
     stage_id = required(fields, "STAGE_ID", where)
     category = text(fields.get("CATEGORY_ID"))
     if category is None:
@@ -91,22 +118,23 @@ def deal_events(payload: object, maps: VendorMaps, now: datetime) -> list[DealEv
         # A deal in another currency has no rouble amount; the average check stands in.
         "amount_rub": rub(fields.get("OPPORTUNITY"), where) if currency in ("RUB", "RUR") else None,
         "stage": maps.bitrix_stage(stage_id),
+        "vendor": "bitrix24", "account": domain,
     }
     source = text(fields.get("SOURCE_ID"))
     if source:
         common["source"] = SOURCES.get(source.upper(), source.lower())
     if name == ADD:
         ts = when(fields.get("DATE_CREATE"), where) or modified or sent_at or now
-        return [DealEvent(event_id=f"bitrix24:{deal}:add", ts=ts, type="created", **common)]
+        return [DealEvent(event_id=f"{deal}:add", ts=ts, type="created", **common)]
 
     result = outcome(stage_id, text(fields.get("STAGE_SEMANTIC_ID")), maps)
     if result is None:
-        return [DealEvent(event_id=content_id(f"bitrix24:{deal}:update", fields), ts=modified or sent_at or now,
+        return [DealEvent(event_id=content_id(f"{deal}:update", fields), ts=modified or sent_at or now,
                           type="stage_changed", **common)]
     # Bitrix24 fires an update for every later edit of a closed deal too; keyed by the
     # move into the stage, those repeats are one event, not a new loss each time.
     moved = text(fields.get("MOVED_TIME"))
-    event_id = f"bitrix24:{deal}:{stage_id}" + (f":{moved}" if moved else "")
+    event_id = f"{deal}:{stage_id}" + (f":{moved}" if moved else "")
     ts = when(moved, where) or modified or sent_at or now
     if result == "won":
         return [DealEvent(event_id=event_id, ts=ts, type="won", **common)]

@@ -7,21 +7,21 @@ One record, a JSON list of them, or `{"calls": [...]}`:
      "duration_s": 312, "manager": "Анна Смирнова"  (or "manager_id": "101"),
      "started_at": "2026-11-18T10:02:00+03:00"  (or unix seconds),
      "transcript": [{"speaker": "manager|client", "text": "...", "offset_s": 0}],
-     "transcript_url": "https://..."}
+     "transcript_url": "https://...", "recording_url": "https://..."}
+
+The phone is hashed here (LEAKWATCH_PHONE_HASH_SALT); without a deal_id the call links to a
+deal through the phone's hash in telephony.phones.
 
 The recording's text often comes later: post the same call_id again with the transcript.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from schemas.events import CallEvent, TranscriptTurn
+from services.ingest.calls import CallContext, call_event
 from services.ingest.errors import MappingError
 from services.ingest.forms import entries
-from services.ingest.ids import content_id
 from services.ingest.values import number, required, text, when
-from services.ingest.vendor_maps import VendorMaps
 
 DIRECTIONS = {"in": "in", "inbound": "in", "incoming": "in", "out": "out", "outbound": "out", "outgoing": "out"}
 ANSWERED = {"answered", "answer", "success", "completed", "connected", "ok"}
@@ -31,47 +31,38 @@ SPEAKERS = {"manager": "manager", "operator": "manager", "agent": "manager", "em
             "client": "client", "customer": "client", "caller": "client", "callee": "client"}
 
 
-def call_events(payload: object, maps: VendorMaps, now: datetime) -> list[CallEvent]:
+def call_events(payload: object, ctx: CallContext) -> list[CallEvent]:
     if isinstance(payload, dict) and "calls" in payload:
         payload = payload["calls"]
     records = list(entries(payload if isinstance(payload, list) else [payload]))
     if not records:
         raise MappingError("telephony: no call records")
-    return [_call(r, maps, now, f"telephony call [{i}]") for i, r in enumerate(records)]
+    return [_call(r, ctx, f"telephony call [{i}]") for i, r in enumerate(records)]
 
 
-def _call(r: dict, maps: VendorMaps, now: datetime, where: str) -> CallEvent:
+def _call(r: dict, ctx: CallContext, where: str) -> CallEvent:
     call_id = text(r.get("call_id")) or required(r, "id", where)
     where = f"telephony call {call_id}"
-    deal = text(r.get("deal_id"))
-    if deal is None:
-        phone = text(r.get("phone") or r.get("client_phone"))
-        if phone is None:
-            raise MappingError(f"{where}: neither `deal_id` nor `phone` is given")
-        deal = maps.deal_for_phone(phone)
-        if deal is None:
-            # The number itself stays out of the message: it is personal data.
-            raise MappingError(f"{where}: the client's phone is not mapped to a deal (telephony.phones)")
+    phone = r.get("phone") or r.get("client_phone")
+    if text(r.get("deal_id")) is None and text(phone) is None:
+        raise MappingError(f"{where}: neither `deal_id` nor `phone` is given")
     direction = DIRECTIONS.get((text(r.get("direction")) or "").lower())
     if direction is None:
         raise MappingError(f"{where}: direction {r.get('direction')!r} is not in/out")
     status = (text(r.get("status")) or "").lower()
-    if status in ANSWERED:
-        status = "answered"
-    elif status in UNANSWERED:
-        # Canonical meaning by direction: a client's unanswered call is missed, a manager's is no answer.
-        status = "missed" if direction == "in" else "no_answer"
-    else:
+    if status not in ANSWERED and status not in UNANSWERED:
         raise MappingError(f"{where}: status {r.get('status')!r} is neither answered nor unanswered")
-    manager = text(r.get("manager")) or maps.call_manager(r.get("manager_id") or r.get("extension"))
-    return CallEvent(
-        event_id=content_id(f"telephony:{call_id}", r),
-        deal_id=deal, call_id=call_id, direction=direction, status=status,
+    manager = text(r.get("manager")) or ctx.maps.call_manager(r.get("manager_id") or r.get("extension"))
+    return call_event(
+        ctx, vendor="telephony", account=text(r.get("account")), call_id=call_id, direction=direction,
+        answered=status in ANSWERED,
         duration_s=number(r.get("duration_s", r.get("duration")), f"{where} duration"),
-        ts=when(r.get("started_at") or r.get("ts"), where) or now,
-        manager=manager,
+        started_at=when(r.get("started_at") or r.get("ts"), where) or ctx.now,
+        manager=manager, client_phone=phone, deal_id=text(r.get("deal_id")),
+        recording_ref=text(r.get("recording_url") or r.get("recording_ref")),
         transcript=_turns(r.get("transcript"), where),
         transcript_ref=text(r.get("transcript_url") or r.get("transcript_ref")),
+        record=r,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from services.ingest.errors import MappingError
 
@@ -63,3 +64,25 @@ def number(value: object, where: str, default: float = 0.0) -> float:
     if result != result or result < 0:  # NaN or negative
         raise MappingError(f"{where}: {raw!r} must be a non-negative number")
     return result
+
+
+def local_time(value: object, tz: ZoneInfo, where: str) -> datetime:
+    """`2026-11-18 10:02:00` in the PBX's own time zone (Zadarma sends no offset)."""
+    raw = text(value)
+    if raw is None:
+        raise MappingError(f"{where}: the call's start time is missing")
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise MappingError(f"{where}: time {raw!r} is not `YYYY-MM-DD HH:MM:SS`") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+def unix_time(value: object, where: str) -> datetime | None:
+    """Unix seconds as an int or a digit string; 0 or missing is None."""
+    raw = text(value)
+    if raw is None or raw == "0":
+        return None
+    if not raw.isdigit():
+        raise MappingError(f"{where}: {raw!r} is not unix seconds")
+    return datetime.fromtimestamp(int(raw), timezone.utc)

@@ -4,7 +4,11 @@
                   "statuses": {"10216994": "Переговоры"}, "loss_reasons": {"7656397": "Дорого"}},
      "bitrix24": {"categories": {"1": "b2b"}, "users": {"17": "Олег Петров"},
                   "stages": {"C1:PREPARATION": "КП отправлено"}, "outcomes": {"C1:JUNK": "spam"}},
-     "telephony": {"phones": {"+7 916 123-45-67": "amo-31926520"}, "managers": {"101": "Анна Смирнова"}}}
+     "telephony": {"phones": {"+7 916 123-45-67": "amocrm:demo:31926520"}, "managers": {"101": "Анна Смирнова"}}}
+
+`amocrm.loss_reason_names` maps the names of the account's loss reasons (what
+`GET /api/v4/leads/{id}?with=loss_reason` returns) to the seven reasons or `spam`; the
+defaults below cover the reasons' own names and common wordings, matched case-insensitively.
 
 An id without a name keeps its vendor prefix (`amocrm:938348`), so a missing mapping shows
 on the board instead of silently merging managers. Pure apart from reading the settings.
@@ -12,8 +16,9 @@ on the board instead of silently merging managers. Pure apart from reading the s
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from services.ingest.phones import PhoneHasher, phone_key
 
 from schemas.labels import Reason
 
@@ -26,6 +31,18 @@ BITRIX_OUTCOMES = {"won", "lost", "spam"}
 DEFAULTS: dict[str, dict[str, dict[str, str]]] = {
     "amocrm": {
         "pipelines": {}, "users": {}, "loss_reasons": {},
+        "loss_reason_names": {
+            **{r.value.lower(): r.value for r in Reason},
+            "высокая цена": "Дорого", "нет бюджета": "Дорого", "не устроила цена": "Дорого",
+            "купили у конкурентов": "Выбрал конкурента", "выбрали конкурента": "Выбрал конкурента",
+            "ушли к конкурентам": "Выбрал конкурента",
+            "не устроили условия": "Не подошли условия", "не подошли сроки": "Не подошли условия",
+            "нет доверия": "Нет доверия", "не доверяет": "Нет доверия",
+            "не видит ценности": "Не понял ценность", "не нужно": "Не понял ценность",
+            "долго не связывались": "Поздно связались", "поздно перезвонили": "Поздно связались",
+            "не выходит на связь": "Клиент пропал", "не отвечает": "Клиент пропал", "пропал": "Клиент пропал",
+            "спам": "spam", "ошибочная заявка": "spam",
+        },
         "statuses": {AMO_WON: "Успешно реализовано", AMO_LOST: "Закрыто и не реализовано"},
     },
     "bitrix24": {
@@ -38,16 +55,6 @@ DEFAULTS: dict[str, dict[str, dict[str, str]]] = {
     },
     "telephony": {"phones": {}, "managers": {}},
 }
-
-
-def phone_key(raw: str) -> str:
-    """+7 (916) 123-45-67, 8 916 123 45 67 and 79161234567 are one number."""
-    digits = re.sub(r"\D", "", raw)
-    if len(digits) == 11 and digits[0] == "8":
-        digits = "7" + digits[1:]
-    elif len(digits) == 10:
-        digits = "7" + digits
-    return digits
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,9 @@ class VendorMaps:
     def amo_loss_reason(self, reason_id: str | None) -> str | None:
         return self.raw["amocrm"]["loss_reasons"].get(reason_id) if reason_id else None
 
+    def amo_loss_reason_name(self, name: str | None) -> str | None:
+        return self.raw["amocrm"]["loss_reason_names"].get(name.strip().lower()) if name else None
+
     @property
     def bitrix_category(self) -> Names:
         return Names(self.raw["bitrix24"]["categories"], "bitrix24")
@@ -98,8 +108,9 @@ class VendorMaps:
     def bitrix_outcome(self, stage_id: str) -> str | None:
         return self.raw["bitrix24"]["outcomes"].get(stage_id)
 
-    def deal_for_phone(self, phone: str) -> str | None:
-        return self.raw["telephony"]["phones"].get(phone_key(phone))
+    def deals_by_phone_hash(self, hasher: PhoneHasher) -> dict[str, str]:
+        """telephony.phones keyed by the phone's hash, as calls carry it."""
+        return {hasher(phone): deal for phone, deal in self.raw["telephony"]["phones"].items()}
 
     @property
     def call_manager(self) -> Names:
@@ -117,10 +128,12 @@ def load_maps(configured: dict[str, dict[str, dict[str, str]]]) -> VendorMaps:
                 raise ValueError(f"unknown map {section}.{name} (expected {', '.join(merged[section])})")
             merged[section][name].update({str(k).strip(): str(v).strip() for k, v in mapping.items()})
     allowed_reasons = {r.value for r in Reason} | NOT_TARGET
-    for reason_id, meaning in merged["amocrm"]["loss_reasons"].items():
-        if meaning not in allowed_reasons:
-            raise ValueError(f"amocrm.loss_reasons[{reason_id}]: {meaning!r} is neither a reason "
-                             f"({', '.join(r.value for r in Reason)}) nor spam")
+    merged["amocrm"]["loss_reason_names"] = {k.lower(): v for k, v in merged["amocrm"]["loss_reason_names"].items()}
+    for table in ("loss_reasons", "loss_reason_names"):
+        for reason_id, meaning in merged["amocrm"][table].items():
+            if meaning not in allowed_reasons:
+                raise ValueError(f"amocrm.{table}[{reason_id}]: {meaning!r} is neither a reason "
+                                 f"({', '.join(r.value for r in Reason)}) nor spam")
     for stage, outcome in merged["bitrix24"]["outcomes"].items():
         if outcome not in BITRIX_OUTCOMES:
             raise ValueError(f"bitrix24.outcomes[{stage}]: {outcome!r} is not one of won, lost, spam")

@@ -26,6 +26,7 @@ def run(args) -> int:
     from services.notifier.consumer import AlertConsumer
     from services.notifier.dead_letters import DeadLetterWriter
     from services.notifier.delivery import Dispatcher
+    from services.notifier.ledger import DeliveryLedger
     from services.notifier.targets import targets_from_settings
     from streams.topology import ensure_topics
 
@@ -40,7 +41,8 @@ def run(args) -> int:
         log.warning("no target configured (LEAKWATCH_NOTIFIER_WEBHOOK_URL, _TELEGRAM_BOT_TOKEN + _TELEGRAM_CHAT_ID, "
                     "_SLACK_WEBHOOK_URL): alerts are read and dropped")
     dead_letters = DeadLetterWriter(EventProducer(settings.kafka_bootstrap, topic_prefix=settings.topic_prefix))
-    dispatcher = Dispatcher(targets, dead_letters, max_attempts=settings.notifier_max_attempts,
+    ledger = DeliveryLedger(settings.notifier_state_path)
+    dispatcher = Dispatcher(targets, dead_letters, ledger, max_attempts=settings.notifier_max_attempts,
                             backoff_s=settings.notifier_backoff_s)
     stop = threading.Event()
     consumer = AlertConsumer(settings, dispatcher, dead_letters, stop)
@@ -51,6 +53,7 @@ def run(args) -> int:
         stop.set()
         thread.join(timeout=60)  # the alert in hand is settled and committed first
         dead_letters.close()
+        ledger.close()
         client.close()
 
     app = create_app(settings, dispatcher, dead_letters, consumer_alive=thread.is_alive, on_shutdown=shutdown)

@@ -1,10 +1,12 @@
-"""Posting a notification to every target: retries with exponential backoff for failures
-that may pass, a dead letter for the rest, and never the same post twice in one process.
+"""Posting a notification to every target: retries with exponential backoff (tenacity) for
+failures that may pass, a dead letter for the rest, and never the same post twice, not even
+across a restart.
 
-A (key, target) pair is claimed before posting and remembered once it is settled (posted
-or dead-lettered), so the consumer and the Grafana endpoint, on their own threads, cannot
-post one alert twice. If even the dead letter cannot be written the claim is released and
-the error propagates: the Kafka message stays uncommitted and comes back.
+A (key, target) pair is claimed before posting, so the consumer and the Grafana endpoint,
+on their own threads, cannot post one alert at the same time; once settled (posted or
+dead-lettered) it is written to the ledger on disk, before the Kafka offset is committed.
+If even the dead letter cannot be written the claim is released and the error propagates:
+the Kafka message stays uncommitted and comes back.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 
+from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception_type, stop_after_attempt
+
+from services.notifier.ledger import DeliveryLedger
 from services.notifier.notification import Notification
 from services.notifier.targets import PermanentFailure, Target, TemporaryFailure
 
@@ -25,15 +29,14 @@ DeadLetterSink = Callable[[Notification, str, str], None]  # (notification, targ
 
 
 class Dispatcher:
-    def __init__(self, targets: list[Target], dead_letter: DeadLetterSink, *, max_attempts: int,
-                 backoff_s: float, sleep: Callable[[float], None] = time.sleep, remember: int = 100_000):
+    def __init__(self, targets: list[Target], dead_letter: DeadLetterSink, ledger: DeliveryLedger, *,
+                 max_attempts: int, backoff_s: float, sleep: Callable[[float], None] = time.sleep):
         self.targets = targets
         self._dead_letter = dead_letter
+        self._ledger = ledger
         self._attempts = max_attempts
         self._backoff = backoff_s
         self._sleep = sleep
-        self._remember = remember
-        self._settled: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._claimed: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
@@ -45,7 +48,6 @@ class Dispatcher:
             if not self._claim(slot):
                 outcome[target.name] = "duplicate"
                 continue
-            settled = False
             try:
                 error = self._post(target, n)
                 if error is None:
@@ -54,9 +56,10 @@ class Dispatcher:
                     self._dead_letter(n, target.name, error)
                     log.error("%s: alert %s dead-lettered: %s", target.name, n.key, error)
                     outcome[target.name] = "dead_letter"
-                settled = True
+                self._ledger.settle(n.key, target.name, outcome[target.name])
             finally:
-                self._release(slot, settled)
+                with self._lock:
+                    self._claimed.discard(slot)
         return outcome
 
     def backoff(self, attempt: int, retry_after_s: float | None) -> float:
@@ -65,35 +68,33 @@ class Dispatcher:
             delay = max(delay, retry_after_s)  # the server knows when it will take more
         return min(delay, BACKOFF_CAP_S)
 
+    def _wait(self, state: RetryCallState) -> float:
+        failure = state.outcome.exception()
+        return self.backoff(state.attempt_number, getattr(failure, "retry_after_s", None))
+
     def _post(self, target: Target, n: Notification) -> str | None:
         """None when posted, else why it was given up."""
-        for attempt in range(1, self._attempts + 1):
-            try:
-                target.post(n)
-                log.info("%s: alert %s posted (attempt %d)", target.name, n.key, attempt)
-                return None
-            except PermanentFailure as exc:
-                return f"permanent failure: {exc}"
-            except TemporaryFailure as exc:
-                if attempt == self._attempts:
-                    return f"gave up after {attempt} attempts, last: {exc}"
-                delay = self.backoff(attempt, exc.retry_after_s)
-                log.warning("%s: alert %s attempt %d failed (%s); retry in %.1fs",
-                            target.name, n.key, attempt, exc, delay)
-                self._sleep(delay)
-        return "no attempts made"
+
+        def before_sleep(state: RetryCallState) -> None:
+            log.warning("%s: alert %s attempt %d failed (%s); retry in %.1fs", target.name, n.key,
+                        state.attempt_number, state.outcome.exception(), state.upcoming_sleep)
+
+        retrying = Retrying(stop=stop_after_attempt(self._attempts), wait=self._wait, sleep=self._sleep,
+                            retry=retry_if_exception_type(TemporaryFailure), before_sleep=before_sleep)
+        try:
+            for attempt in retrying:
+                with attempt:
+                    target.post(n)
+        except PermanentFailure as exc:
+            return f"permanent failure: {exc}"
+        except RetryError as exc:
+            return f"gave up after {exc.last_attempt.attempt_number} attempts, last: {exc.last_attempt.exception()}"
+        log.info("%s: alert %s posted (attempt %d)", target.name, n.key, retrying.statistics["attempt_number"])
+        return None
 
     def _claim(self, slot: tuple[str, str]) -> bool:
         with self._lock:
-            if slot in self._settled or slot in self._claimed:
+            if slot in self._claimed or self._ledger.is_settled(*slot):
                 return False
             self._claimed.add(slot)
             return True
-
-    def _release(self, slot: tuple[str, str], settled: bool) -> None:
-        with self._lock:
-            self._claimed.discard(slot)
-            if settled:
-                self._settled[slot] = None
-                while len(self._settled) > self._remember:
-                    self._settled.popitem(last=False)

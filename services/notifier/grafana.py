@@ -3,7 +3,8 @@
 Grafana posts a group: {"receiver", "status", "groupKey", "alerts": [{"status", "labels",
 "annotations", "startsAt", "endsAt", "fingerprint", "values", ...}], ...}. It re-sends a
 group on every repeat interval; the key covers each alert's state, so the same state is
-posted once per process and a new firing or a resolution is posted again.
+posted once (the dispatcher's ledger keeps it across restarts) and a new firing or a
+resolution is posted again.
 """
 
 from __future__ import annotations

@@ -11,19 +11,19 @@ from datetime import datetime, timezone
 from leakwatch.cards.macros import expand
 from leakwatch.cards.queries import ALERT_SALVAGEABLE_BURST
 from leakwatch.cards.snapshot import period_sql
-from leakwatch.domain.spikes import BURST_WINDOW, LEAK_WINDOW, SpikeRules
+from leakwatch.domain.spikes import SpikeRules
 
 log = logging.getLogger(__name__)
 
 
 def register(ctx) -> None:
     settings, store = ctx.settings, ctx.store
-    rules = SpikeRules(settings.spike_leak_factor, settings.spike_burst_per_hour)
+    rules = SpikeRules.from_settings(settings)
 
     def measure(now: datetime) -> tuple[float, float, int]:
-        totals = store.query(period_sql("card2_totals", now - LEAK_WINDOW, now,
-                                        baseline_days=settings.baseline_days))[0]
-        burst = store.query(expand(ALERT_SALVAGEABLE_BURST, time_from=now - BURST_WINDOW, time_to=now,
+        totals = store.query(period_sql("card2_totals", now - rules.leak_window, now,
+                                        baseline_days=rules.baseline_days))[0]
+        burst = store.query(expand(ALERT_SALVAGEABLE_BURST, time_from=now - rules.burst_window, time_to=now,
                                    variables={}))[0]
         return float(totals["leak_rub"] or 0), float(totals["baseline_daily_rub"] or 0), int(burst["salvageable_refusals"])
 

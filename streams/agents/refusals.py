@@ -92,7 +92,8 @@ def register(ctx) -> None:
             for state in current.values():
                 avg = await checks.get(state.pipeline)
                 if state.is_refusal:
-                    records.append(refusal_record(state, verdicts[state.deal_id], avg_check_rub=avg, now=now))
+                    records.append(refusal_record(state, verdicts[state.deal_id], avg_check_rub=avg, now=now,
+                                                  public_evidence=settings.public_evidence))
                 else:
                     records.append(retraction_record(state, avg_check_rub=avg, now=now))
 

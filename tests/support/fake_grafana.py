@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support.http_stub import Answer, Received, StubServer
 
 RULE = re.compile(r"^/api/v1/provisioning/alert-rules/(?P<uid>[^/]+)$")
 
@@ -21,8 +21,8 @@ class Request:
     body: object
 
 
-@dataclass
-class FakeGrafana:
+@dataclass(eq=False)
+class FakeGrafana(StubServer):
     token: str
     datasources: list[dict] = field(default_factory=list)
     folders: list[dict] = field(default_factory=list)
@@ -31,22 +31,13 @@ class FakeGrafana:
     requests: list[Request] = field(default_factory=list)
 
     def __post_init__(self):
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> "FakeGrafana":
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        StubServer.__init__(self)
 
     def calls(self) -> list[tuple[str, str]]:
         return [(r.method, r.path) for r in self.requests]
 
     # -- the API --------------------------------------------------------------------------
-    def answer(self, method: str, path: str, body) -> tuple[int, object]:
+    def api(self, method: str, path: str, body) -> tuple[int, object]:
         if method == "GET" and path == "/api/folders":
             return 200, self.folders
         if method == "POST" and path == "/api/folders":
@@ -85,29 +76,9 @@ class FakeGrafana:
         self.dashboards[uid] = {"dashboard": board, "folderUid": body.get("folderUid"), "version": version}
         return 200, {"id": 1, "uid": uid, "url": f"/d/{uid}/leakwatch", "status": "success", "version": version}
 
-    def _handler(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                body = json.loads(raw) if raw else None
-                fake.requests.append(Request(self.command, self.path.split("?")[0], dict(self.headers), body))
-                if self.headers.get("Authorization") != f"Bearer {fake.token}":
-                    status, answer = 401, {"message": "Unauthorized"}
-                else:
-                    status, answer = fake.answer(self.command, self.path.split("?")[0], body)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-            def log_message(self, *args) -> None:  # keep the test output clean
-                pass
-
-        return Handler
+    def answer(self, received: Received) -> Answer:
+        body = json.loads(received.body) if received.body else None
+        self.requests.append(Request(received.method, received.route, received.headers, body))
+        if received.headers.get("Authorization") != f"Bearer {self.token}":
+            return Answer.json(401, {"message": "Unauthorized"})
+        return Answer.json(*self.api(received.method, received.route, body))

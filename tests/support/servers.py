@@ -7,12 +7,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from services.health import NotHealthy, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_SCRIPT = ROOT / "deploy" / "local" / "kafka.sh"
@@ -103,17 +104,10 @@ class WorkerProcess:
         log.flush()
         self.proc = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "worker"], env=self.env,
                                      stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.tail()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise TimeoutError(f"worker did not answer in {timeout_s}s:\n{self.tail()}")
+        try:
+            wait_healthy(self.url, self.proc, timeout_s, name="worker")
+        except NotHealthy as exc:
+            raise RuntimeError(f"{exc}:\n{self.tail()}") from None
 
     def kill(self) -> None:
         """SIGKILL: no clean shutdown, no final commit."""

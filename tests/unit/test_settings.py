@@ -11,6 +11,11 @@ from leakwatch.settings import SettingsError, load_settings
     ({"LEAKWATCH_TIMEZONE": "Mars/Olympus"}, "LEAKWATCH_TIMEZONE"),
     ({"LEAKWATCH_CLASSIFIER_ENGINE": "openai"}, "LEAKWATCH_OPENAI_BASE_URL"),
     ({"LEAKWATCH_CLASSIFIER_ENGINE": "gpt"}, "LEAKWATCH_CLASSIFIER_ENGINE"),
+    ({"LEAKWATCH_INGEST_MANGO_API_KEY": "k"}, "LEAKWATCH_INGEST_MANGO_API_SALT"),
+    ({"LEAKWATCH_INGEST_AMOCRM_API_URL": "https://x.amocrm.ru"}, "LEAKWATCH_INGEST_AMOCRM_API_TOKEN"),
+    ({"LEAKWATCH_INGEST_ZADARMA_TIMEZONE": "Moscow"}, "LEAKWATCH_INGEST_ZADARMA_TIMEZONE"),
+    ({"LEAKWATCH_TRANSCRIBE_ENGINE": "openai"}, "LEAKWATCH_TRANSCRIBE_BASE_URL"),
+    ({"LEAKWATCH_PUBLIC_EVIDENCE": "maybe"}, "LEAKWATCH_PUBLIC_EVIDENCE"),
 ])
 def test_wrong_setting_stops_with_its_name(monkeypatch, capsys, env, name):
     for key, value in env.items():

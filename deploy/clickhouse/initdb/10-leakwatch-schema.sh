@@ -1,6 +1,7 @@
 #!/bin/bash
 # Run by the clickhouse-server image on a fresh data volume (mounted into
-# /docker-entrypoint-initdb.d/): applies deploy/clickhouse/*.sql to the leakwatch database
+# /docker-entrypoint-initdb.d/): applies leakwatch/store/migrations/*.sql (mounted at
+# /leakwatch/clickhouse) to the leakwatch database
 # ($CLICKHOUSE_DB). The image would run plain .sql files in the "default" database, hence
 # this script. Every statement is idempotent; the worker applies the same files at start.
 set -euo pipefail

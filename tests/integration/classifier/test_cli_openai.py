@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from leakwatch.classifier.fake_llm_server import FakeLLMServer, Reply
+from tests.support.fake_llm import FakeLLMServer, Reply
 from leakwatch.cli import main
 
 from tests.unit.classifier.builders import conversation

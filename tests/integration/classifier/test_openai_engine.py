@@ -11,7 +11,7 @@ import time
 import pytest
 
 from leakwatch.classifier.embedded import EmbeddedClassifier
-from leakwatch.classifier.fake_llm_server import FakeLLMServer, Reply, error_body
+from tests.support.fake_llm import FakeLLMServer, Reply, error_body
 from leakwatch.classifier.openai_engine import OpenAIClassifier, OutputMode
 from leakwatch.classifier.prompt import CLOSE, OPEN
 from schemas.labels import Kind, Leak, Reason

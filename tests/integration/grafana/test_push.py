@@ -6,7 +6,9 @@ import pytest
 
 from leakwatch.cards.queries import ALERTS, CARDS
 from leakwatch.cli import main
+from leakwatch.domain.spikes import SpikeRules
 from leakwatch.grafana import CLICKHOUSE_TYPE, DASHBOARD_UID, FOLDER_TITLE, RULE_GROUP
+from leakwatch.grafana.alerts import alert_sql
 from tests.support.fake_grafana import FakeGrafana
 
 TOKEN = "glsa_test_token"
@@ -49,7 +51,8 @@ def test_first_push_creates_folder_dashboard_and_rules(grafana):
     assert [r["uid"] for r in created] == rule_uids
     for rule in created:
         assert rule["folderUID"] == folder["uid"] and rule["ruleGroup"] == RULE_GROUP
-        assert rule["data"][0]["datasourceUid"] == "ch-prod" and rule["data"][0]["model"]["rawSql"] in ALERTS.values()
+        assert rule["data"][0]["datasourceUid"] == "ch-prod" and rule["data"][0]["model"]["rawSql"] in {
+            alert_sql(name, SpikeRules()) for name in ALERTS}
         assert rule["condition"] == "C"
 
 

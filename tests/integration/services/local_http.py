@@ -3,66 +3,42 @@ webhook receiver and Bitrix24's REST) and a leakwatch service run as its own pro
 
 from __future__ import annotations
 
-import json
+import signal
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
-
+from services.health import NotHealthy, wait_healthy
+from tests.support.http_stub import Answer, Received, StubServer
 from tests.support.servers import ROOT
 
-
-@dataclass
-class Hit:
-    path: str
-    headers: dict
-    body: bytes
-
-    def json(self):
-        return json.loads(self.body)
+Hit = Received
 
 
-class Recorder:
-    """Answers each path with a fixed (status, JSON) and records every request."""
+class Recorder(StubServer):
+    """Answers each path with a fixed (status, JSON) and records every request. A path in
+    `held` is not answered until `release(path)`: a target that hangs mid-delivery."""
 
-    def __init__(self, routes: dict[str, tuple[int, object]]):
+    def __init__(self, routes: dict[str, tuple[int, object]], held: set[str] = frozenset()):
+        super().__init__()
         self.routes = routes
         self.hits: list[Hit] = []
-        recorder = self
+        self._held = {path: threading.Event() for path in held}
 
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self):
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                path = self.path.split("?", 1)[0]
-                recorder.hits.append(Hit(self.path, dict(self.headers), body))
-                status, answer = recorder.routes.get(path, (404, {"error": "no route"}))
-                data = json.dumps(answer, ensure_ascii=False).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+    def answer(self, request: Received) -> Answer:
+        self.hits.append(request)
+        if (gate := self._held.get(request.route)) is not None:
+            gate.wait(120)
+        return Answer.json(*self.routes.get(request.route, (404, {"error": "no route"})))
 
-            do_GET = do_POST = _answer
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+    def release(self, path: str) -> None:
+        self._held[path].set()
 
     def at(self, path: str) -> list[Hit]:
-        return [h for h in self.hits if h.path.split("?", 1)[0] == path]
+        return [h for h in self.hits if h.route == path]
 
     def wait_for(self, path: str, count: int, timeout_s: float = 60.0) -> list[Hit]:
         deadline = time.monotonic() + timeout_s
@@ -72,13 +48,10 @@ class Recorder:
             time.sleep(0.1)
         raise TimeoutError(f"{path}: {len(self.at(path))} requests, wanted {count}")
 
-    def __enter__(self) -> "Recorder":
-        self._thread.start()
-        return self
-
     def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        for gate in self._held.values():
+            gate.set()
+        super().__exit__(*exc)
 
 
 @dataclass
@@ -99,17 +72,17 @@ class Service:
         log = self.log_path.open("a")
         self.proc = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", self.command, "--port", str(self.port)],
                                      env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.command} exited with {self.proc.returncode}:\n{self.tail()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"{self.command} did not answer in {timeout_s}s:\n{self.tail()}")
+        try:
+            wait_healthy(self.url, self.proc, timeout_s, name=self.command, interval_s=0.2)
+        except NotHealthy as exc:
+            raise RuntimeError(f"{exc}:\n{self.tail()}") from None
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, nothing settled or committed on the way out."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
 
     def stop(self) -> int | None:
         """SIGTERM; uvicorn stops the app, then re-raises the signal (exit status -15)."""

@@ -1,6 +1,7 @@
 """`leakwatch notifier` as a process against the real broker: alerts produced to Kafka and
 Grafana's webhook posted over HTTP reach a local server standing in for the webhook
-receiver, Telegram and Slack; a failing target is retried, then dead-lettered."""
+receiver, Telegram and Slack; a failing target is retried, then dead-lettered; a notifier
+killed mid-delivery posts nothing twice when it comes back."""
 
 import os
 import time
@@ -40,9 +41,9 @@ def recorder():
         yield rec
 
 
-def notifier(kafka, recorder, tmp_path, *, webhook="/hook", slack="/slack/T1/B1/x") -> Service:
+def notifier_env(kafka, recorder, tmp_path, *, webhook="/hook", slack="/slack/T1/B1/x") -> dict:
     run = uuid.uuid4().hex[:8]
-    env = {**os.environ,
+    return {**os.environ,
            "LEAKWATCH_KAFKA_BOOTSTRAP": kafka.bootstrap,
            "LEAKWATCH_TOPIC_PREFIX": f"nt{run}.",
            "LEAKWATCH_APP_ID": f"notifier-{run}",
@@ -56,7 +57,12 @@ def notifier(kafka, recorder, tmp_path, *, webhook="/hook", slack="/slack/T1/B1/
            "LEAKWATCH_NOTIFIER_SLACK_WEBHOOK_URL": recorder.url + slack,
            "LEAKWATCH_NOTIFIER_GRAFANA_TOKEN": "grafana-secret",
            "LEAKWATCH_NOTIFIER_MAX_ATTEMPTS": "3",
-           "LEAKWATCH_NOTIFIER_BACKOFF_S": "0.05"}
+           "LEAKWATCH_NOTIFIER_BACKOFF_S": "0.05",
+           "LEAKWATCH_NOTIFIER_STATE_PATH": str(tmp_path / "notifier" / "delivered.sqlite")}
+
+
+def notifier(kafka, recorder, tmp_path, **targets) -> Service:
+    env = notifier_env(kafka, recorder, tmp_path, **targets)
     return Service("notifier", env, free_port(), tmp_path / "notifier.log").start()
 
 
@@ -138,3 +144,38 @@ def test_a_failing_target_is_retried_then_dead_lettered(kafka, recorder, tmp_pat
         assert service.stop() in (0, -15), service.tail()
     # Settled (posted or dead-lettered) means committed: a restart would not post it again.
     assert group_lag(kafka.bootstrap, f"{service.env['LEAKWATCH_APP_ID']}-notifier", [prefix + LEAK_SPIKES.name]) == 0
+
+
+SLOW_SLACK = "/slack/T1/B1/slow"
+
+
+def test_restarted_mid_delivery_posts_no_alert_twice(kafka, tmp_path):
+    """Killed (SIGKILL) while Slack holds the post: the webhook and Telegram already have the
+    alert, the offset is not committed. The new process reads the alert again and posts it
+    to Slack only; a second alert after the restart reaches everyone once."""
+    with Recorder({**ROUTES, SLOW_SLACK: (200, "ok")}, held={SLOW_SLACK}) as recorder:
+        env = notifier_env(kafka, recorder, tmp_path, slack=SLOW_SLACK)
+        prefix, group = env["LEAKWATCH_TOPIC_PREFIX"], f"{env['LEAKWATCH_APP_ID']}-notifier"
+        first = Service("notifier", env, free_port(), tmp_path / "notifier.log").start()
+        try:
+            produce(kafka, first, alert("leak:2025-11-20:b2b"))
+            recorder.wait_for(SLOW_SLACK, 1)  # webhook and Telegram come first, then Slack hangs
+            assert (len(recorder.at("/hook")), len(recorder.at(TELEGRAM))) == (1, 1)
+            first.kill()
+        finally:
+            first.stop()
+        assert group_lag(kafka.bootstrap, group, [prefix + LEAK_SPIKES.name]) == 1  # not committed
+        recorder.release(SLOW_SLACK)  # Slack answers again; the killed post never got its answer
+
+        second = Service("notifier", env, free_port(), tmp_path / "notifier.log").start()
+        try:
+            assert recorder.wait_for(SLOW_SLACK, 2)[1].json()["text"].startswith("🔴 Утечка выше нормы")
+            produce(kafka, second, alert("leak:2025-11-21:b2b"))
+            recorder.wait_for(SLOW_SLACK, 3)
+            time.sleep(1.0)
+            keys = [h.headers["Idempotency-Key"] for h in recorder.at("/hook")]
+            assert keys == ["leak:2025-11-20:b2b", "leak:2025-11-21:b2b"]
+            assert (len(recorder.at(TELEGRAM)), len(recorder.at(SLOW_SLACK))) == (2, 3)
+        finally:
+            assert second.stop() in (0, -15), second.tail()
+        assert group_lag(kafka.bootstrap, group, [prefix + LEAK_SPIKES.name]) == 0

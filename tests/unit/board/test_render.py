@@ -43,3 +43,10 @@ def test_count_switch_changes_the_bars_not_the_numbers():
 
 def test_rub_groups_thousands():
     assert format_rub(1248700) == "₽1 248 700" and format_rub(0) == "₽0"
+
+
+def test_counts_take_the_russian_plural():
+    one = SPEC.model_copy(update={"card2": SPEC.card2.model_copy(update={"cases": 1, "hot_cases": 1})})
+    few = SPEC.model_copy(update={"card2": SPEC.card2.model_copy(update={"cases": 22, "hot_cases": 2})})
+    assert "1 случай" in text_of(board(one)) and "1 из 1 потерянного клиента был горячим" in text_of(board(one))
+    assert "22 случая" in text_of(board(few)) and "2 из 22 потерянных клиентов были горячими" in text_of(board(few))

@@ -30,6 +30,11 @@ def test_ai_verdict_becomes_a_provisional_record_with_case_money():
     assert r.reason_mismatch is True and r.evidence == "вышлю КП сегодня"
 
 
+def test_evidence_quote_can_be_kept_off_the_public_topic():
+    r = refusal_record(lost_deal(), ai(), avg_check_rub=40000, now=NOW, public_evidence=False)
+    assert r.evidence == "" and r.reason == "Клиент пропал"  # the verdict itself stays
+
+
 def test_review_wins_and_the_ai_labels_are_kept():
     state = fold(*[], deal("1", "created", amount_rub=90000), deal("2", "lost", 1),
                  RefusalReview(event_id="r", deal_id="D1", ts=T0, reviewer="qa", target=True,

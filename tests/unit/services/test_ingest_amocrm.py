@@ -25,17 +25,17 @@ def events(*sections):
 
 def test_lost_deal_maps_to_a_canonical_lost_event():
     [e] = events(("status", [amo_lead(status_id="143", loss_reason_id="7656397")]))
-    assert (e.type, e.deal_id, e.pipeline, e.manager, e.amount_rub) == ("lost", "31926520", "Основная", "Анна Смирнова", 45000)
+    assert (e.type, e.deal_id, e.pipeline, e.manager, e.amount_rub) == ("lost", "amocrm:leakwatchdemo:31926520", "Основная", "Анна Смирнова", 45000)
     assert e.stage == "Закрыто и не реализовано" and e.lost_reason == "Дорого"
     assert e.ts == datetime(2025, 11, 18, 8, 0, tzinfo=timezone.utc)  # last_modified, unix seconds
     # What the stream will read back decodes as a valid crm.deals event with the deal id as key.
-    assert decode(DEALS, e.model_dump_json(exclude_none=True).encode(), key=b"31926520") == e
+    assert decode(DEALS, e.model_dump_json(exclude_none=True).encode(), key=b"amocrm:leakwatchdemo:31926520") == e
 
 
 def test_won_and_stage_moves():
     won, moved = events(("status", [amo_lead(status_id="142"), amo_lead(lead_id="31926521", status_id="10216994")]))
     assert (won.type, won.stage) == ("won", "Успешно реализовано")
-    assert (moved.type, moved.stage, moved.deal_id) == ("stage_changed", "Переговоры", "31926521")
+    assert (moved.type, moved.stage, moved.deal_id) == ("stage_changed", "Переговоры", "amocrm:leakwatchdemo:31926521")
 
 
 def test_unmapped_ids_stay_visible_with_a_vendor_prefix():
@@ -69,11 +69,12 @@ def test_event_ids_are_stable_for_a_retried_webhook_and_differ_for_a_new_change(
 
 def test_json_encoded_webhook_maps_the_same():
     payload = {"leads": {"status": [amo_lead()]}, "account": {"subdomain": "x"}}
-    assert deal_events(payload, MAPS, NOW)[0].deal_id == "31926520"
+    assert deal_events(payload, MAPS, NOW)[0].deal_id == "amocrm:x:31926520"
 
 
 @pytest.mark.parametrize("body,reason", [
-    (b"contacts[add][0][id]=5&account[subdomain]=x", "no deal in the payload"),
+    (b"leads[sideways][0][id]=5&account[subdomain]=x", "no deal in the payload"),
+    (b"leads[status][0][id]=5&leads[status][0][status_id]=143", "account\\[subdomain\\] is missing"),
     (amo_form(("status", [amo_lead(lead_id=None)])), "`id` is missing"),
     (amo_form(("status", [amo_lead(status_id=None)])), "`status_id` is missing"),
     (amo_form(("status", [amo_lead(price="сорок")])), "not a number"),
@@ -81,3 +82,27 @@ def test_json_encoded_webhook_maps_the_same():
 def test_unmappable_payloads_say_why(body, reason):
     with pytest.raises(MappingError, match=reason):
         deal_events(parse_form(body), MAPS, NOW)
+
+
+def test_other_entities_are_ignored_and_a_reassignment_changes_the_manager():
+    from services.ingest.calls import Ignored
+    from tests.support.vendor_fixtures import form
+    assert isinstance(deal_events(parse_form(form("amocrm/contacts_add.yaml")), MAPS, NOW), Ignored)
+    [e] = deal_events(parse_form(form("amocrm/leads_responsible.yaml")), MAPS, NOW)
+    assert (e.type, e.deal_id, e.manager, e.stage) == ("updated", "amocrm:leakwatchdemo:31926521", "amocrm-user:938349", None)
+
+
+def test_the_fetched_loss_reason_name_maps_through_the_table():
+    from services.ingest.amocrm import lost_lead_ids, with_loss_reasons
+    from tests.support.vendor_fixtures import form
+    payload = parse_form(form("amocrm/leads_status_lost.yaml"))
+    assert lost_lead_ids(payload) == ["31926520"]
+    [e] = deal_events(with_loss_reasons(payload, {"31926520": "Купили у конкурентов"}), MAPS, NOW)
+    assert (e.type, e.lost_reason) == ("lost", "Выбрал конкурента")
+    custom = load_maps({"amocrm": {"loss_reason_names": {"Взяли курс у других": "Выбрал конкурента"}}})
+    [e] = deal_events(with_loss_reasons(payload, {"31926520": "ВЗЯЛИ КУРС У ДРУГИХ"}), custom, NOW)
+    assert e.lost_reason == "Выбрал конкурента"
+    [e] = deal_events(with_loss_reasons(payload, {"31926520": "Что-то своё"}), MAPS, NOW)
+    assert e.lost_reason is None  # unknown names stay unstated, never guessed
+    with pytest.raises(ValueError, match="loss_reason_names"):
+        load_maps({"amocrm": {"loss_reason_names": {"Дорого": "Дешево"}}})

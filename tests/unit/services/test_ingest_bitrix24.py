@@ -5,7 +5,9 @@ import httpx
 import pytest
 
 from services.ingest import bitrix24
-from services.ingest.bitrix24_rest import Bitrix24Deals, DealFetchFailed
+from services.ingest.bitrix24_rest import Bitrix24Rest
+from services.ingest.calls import Ignored
+from services.ingest.vendor_rest import LookupFailed, RestClient
 from services.ingest.errors import MappingError
 from services.ingest.forms import parse_form
 from services.ingest.vendor_maps import load_maps
@@ -29,7 +31,7 @@ def test_the_id_only_payload_bitrix_sends_needs_crm_deal_get():
 
 def test_lost_deal_in_a_funnel():
     [e] = events(bitrix_deal("C1:LOSE"))
-    assert (e.type, e.deal_id, e.pipeline, e.manager, e.amount_rub) == ("lost", "759", "b2b", "Олег Петров", 120000)
+    assert (e.type, e.deal_id, e.pipeline, e.manager, e.amount_rub) == ("lost", "bitrix24:leakwatch.bitrix24.ru:759", "b2b", "Олег Петров", 120000)
     assert e.stage == "Сделка провалена" and e.source == "site"
     assert e.ts == datetime(2025, 11, 18, 12, 30, tzinfo=timezone(timedelta(hours=3)))
 
@@ -57,14 +59,22 @@ def test_a_foreign_currency_amount_is_not_taken_as_roubles():
 
 def test_add_and_delete():
     [created] = events(bitrix_deal("C1:NEW", STAGE_SEMANTIC_ID="P"), event="ONCRMDEALADD")
-    assert (created.type, created.stage, created.event_id) == ("created", "Новая", "bitrix24:759:add")
+    assert (created.type, created.stage, created.event_id) == ("created", "Новая", "bitrix24:leakwatch.bitrix24.ru:759:add")
     [deleted] = events(event="ONCRMDEALDELETE")
     assert (deleted.type, deleted.is_spam) == ("updated", True)
 
 
-def test_not_a_deal_event():
-    with pytest.raises(MappingError, match="not a deal event"):
-        bitrix24.deal_events(parse_form(bitrix_form("ONCRMCONTACTADD")), MAPS, NOW)
+def test_contact_and_lead_events_are_known_and_ignored_others_are_unmappable():
+    assert isinstance(bitrix24.event_kind(parse_form(bitrix_form("ONCRMCONTACTADD"))), Ignored)
+    assert isinstance(bitrix24.event_kind(parse_form(bitrix_form("ONCRMLEADUPDATE"))), Ignored)
+    assert bitrix24.event_kind(parse_form(bitrix_form("ONVOXIMPLANTCALLEND"))) == "call"
+    with pytest.raises(MappingError, match="not a Bitrix24 event"):
+        bitrix24.event_kind(parse_form(bitrix_form("SOMETHING_ELSE")))
+
+
+def client_for(url, handler, attempts=3):
+    return Bitrix24Rest(RestClient(url, per_second=1000, max_attempts=attempts, backoff_s=0,
+                                   transport=httpx.MockTransport(handler)))
 
 
 def test_crm_deal_get_fills_the_fields():
@@ -75,7 +85,7 @@ def test_crm_deal_get_fills_the_fields():
         return httpx.Response(200, json={"result": bitrix_deal("C1:LOSE"), "time": {}})
 
     async def fetch():
-        client = Bitrix24Deals("https://leakwatch.bitrix24.ru/rest/1/key/", transport=httpx.MockTransport(bitrix))
+        client = client_for("https://leakwatch.bitrix24.ru/rest/1/key/", bitrix)
         try:
             return await client.deal("759")
         finally:
@@ -88,13 +98,36 @@ def test_crm_deal_get_fills_the_fields():
 
 def test_crm_deal_get_failure_does_not_leak_the_url():
     async def fetch():
-        client = Bitrix24Deals("https://leakwatch.bitrix24.ru/rest/1/secret-key/",
-                               transport=httpx.MockTransport(lambda r: httpx.Response(401, json={"error": "x"})))
+        client = client_for("https://leakwatch.bitrix24.ru/rest/1/secret-key/",
+                            lambda r: httpx.Response(401, json={"error": "x"}))
         try:
             await client.deal("759")
         finally:
             await client.close()
 
-    with pytest.raises(DealFetchFailed) as exc:
+    with pytest.raises(LookupFailed) as exc:
         asyncio.run(fetch())
     assert "HTTP 401" in str(exc.value) and "secret-key" not in str(exc.value)
+
+
+def test_rate_limited_answers_are_retried_a_bounded_number_of_times():
+    seen = []
+
+    def busy_then_ok(request):
+        seen.append(1)
+        if len(seen) < 3:
+            return httpx.Response(503, json={"error": "QUERY_LIMIT_EXCEEDED"})
+        return httpx.Response(200, json={"result": bitrix_deal("C1:LOSE")})
+
+    async def fetch(handler, attempts):
+        client = client_for("https://leakwatch.bitrix24.ru/rest/1/key/", handler, attempts)
+        try:
+            return await client.deal("759")
+        finally:
+            await client.close()
+
+    assert asyncio.run(fetch(busy_then_ok, 3))["ID"] == "759" and len(seen) == 3
+    seen.clear()
+    with pytest.raises(LookupFailed, match="after 2 attempts"):
+        asyncio.run(fetch(busy_then_ok, 2))
+    assert len(seen) == 2

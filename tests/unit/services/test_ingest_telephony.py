@@ -2,12 +2,22 @@ from datetime import datetime, timezone
 
 import pytest
 
+from zoneinfo import ZoneInfo
+
+from services.ingest import telephony
+from services.ingest.calls import CallContext
 from services.ingest.errors import MappingError
-from services.ingest.telephony import call_events
+from services.ingest.phones import PhoneHasher
 from services.ingest.vendor_maps import load_maps
 
 NOW = datetime(2025, 11, 18, 9, 0, tzinfo=timezone.utc)
 MAPS = load_maps({"telephony": {"phones": {"+7 (916) 123-45-67": "31926520"}, "managers": {"101": "Анна Смирнова"}}})
+HASHER = PhoneHasher("unit-test-salt")
+
+
+def call_events(payload, maps, now):
+    ctx = CallContext(maps, HASHER, now, ZoneInfo("Europe/Moscow"), maps.deals_by_phone_hash(HASHER))
+    return telephony.call_events(payload, ctx)
 
 
 def record(**kw):
@@ -22,7 +32,7 @@ def test_answered_call_with_transcript():
              {"speaker": "customer", "text": "Дорого, я подумаю.", "offset_s": 12.5}]
     [e] = call_events(record(transcript=turns), MAPS, NOW)
     assert (e.call_id, e.deal_id, e.direction, e.status, e.duration_s, e.manager) == \
-        ("c-8841", "31926520", "out", "answered", 312.0, "Анна Смирнова")
+        ("telephony:c-8841", "31926520", "out", "answered", 312.0, "Анна Смирнова")
     assert [(t.speaker, t.offset_s) for t in e.transcript] == [("manager", 0.0), ("client", 12.5)]
     assert e.ts == datetime(2025, 11, 18, 9, 0, tzinfo=timezone.utc)
 
@@ -30,6 +40,10 @@ def test_answered_call_with_transcript():
 def test_phone_maps_to_the_deal_in_any_notation():
     [e] = call_events(record(deal_id=None, phone="8 916 123 45 67"), MAPS, NOW)
     assert e.deal_id == "31926520"
+    # The number leaves only as its salted hash, the same for every notation.
+    [again] = call_events(record(deal_id=None, phone="+7 (916) 123-45-67"), MAPS, NOW)
+    assert e.client_phone_hash == again.client_phone_hash and len(e.client_phone_hash) == 64
+    assert "1234567" not in e.model_dump_json()
 
 
 def test_unanswered_means_missed_inbound_and_no_answer_outbound():
@@ -46,7 +60,7 @@ def test_the_transcript_reference_and_a_later_transcript_are_new_events():
 
 
 def test_an_unmapped_phone_is_an_error_that_does_not_repeat_the_number():
-    with pytest.raises(MappingError, match="not mapped") as exc:
+    with pytest.raises(MappingError, match="no deal to link it to") as exc:
         call_events(record(deal_id=None, phone="+7 999 000-11-22"), MAPS, NOW)
     assert "999" not in str(exc.value)
 

@@ -7,6 +7,7 @@ import pytest
 from schemas.alerts import LeakSpikeAlert
 from services.notifier import grafana
 from services.notifier.delivery import Dispatcher
+from services.notifier.ledger import DeliveryLedger
 from services.notifier.notification import from_alert
 from services.notifier.targets import (PermanentFailure, SlackTarget, TelegramTarget, TemporaryFailure,
                                        WebhookTarget)
@@ -73,24 +74,31 @@ class Flaky:
             raise self.final
 
 
-def dispatcher(targets, max_attempts=3):
+@pytest.fixture
+def ledger(tmp_path):
+    led = DeliveryLedger(tmp_path / "delivered.sqlite")
+    yield led
+    led.close()
+
+
+def dispatcher(targets, ledger, max_attempts=3):
     letters, sleeps = [], []
-    d = Dispatcher(targets, lambda n, t, e: letters.append((n.key, t, e)), max_attempts=max_attempts,
+    d = Dispatcher(targets, lambda n, t, e: letters.append((n.key, t, e)), ledger, max_attempts=max_attempts,
                    backoff_s=1.0, sleep=sleeps.append)
     return d, letters, sleeps
 
 
-def test_retries_with_backoff_then_posts():
+def test_retries_with_backoff_then_posts(ledger):
     target = Flaky("webhook", [TemporaryFailure("HTTP 503"), TemporaryFailure("HTTP 429", retry_after_s=7)])
-    d, letters, sleeps = dispatcher([target])
+    d, letters, sleeps = dispatcher([target], ledger)
     assert d.deliver(from_alert(alert(), b"{}", MSK, origin="alerts.leak_spikes")) == {"webhook": "sent"}
     assert target.calls == 3 and sleeps == [1.0, 7.0] and letters == []
 
 
-def test_gives_up_into_a_dead_letter_and_a_permanent_failure_is_not_retried():
+def test_gives_up_into_a_dead_letter_and_a_permanent_failure_is_not_retried(ledger):
     down = Flaky("webhook", [], final=TemporaryFailure("ConnectError"))
     refused = Flaky("slack", [], final=PermanentFailure("HTTP 404: no_service"))
-    d, letters, sleeps = dispatcher([down, refused])
+    d, letters, sleeps = dispatcher([down, refused], ledger)
     n = from_alert(alert(), b"{}", MSK, origin="alerts.leak_spikes")
     assert d.deliver(n) == {"webhook": "dead_letter", "slack": "dead_letter"}
     assert (down.calls, refused.calls, sleeps) == (3, 1, [1.0, 2.0])
@@ -98,21 +106,39 @@ def test_gives_up_into_a_dead_letter_and_a_permanent_failure_is_not_retried():
                        (n.key, "slack", "permanent failure: HTTP 404: no_service")]
 
 
-def test_the_same_alert_is_not_posted_twice_in_a_process():
+def test_the_same_alert_is_not_posted_twice_in_a_process(ledger):
     target = Flaky("telegram", [])
-    d, _, _ = dispatcher([target])
+    d, _, _ = dispatcher([target], ledger)
     n = from_alert(alert(), b"{}", MSK, origin="alerts.leak_spikes")
     assert d.deliver(n) == {"telegram": "sent"}
     assert d.deliver(n) == {"telegram": "duplicate"} and target.calls == 1
 
 
-def test_a_failed_dead_letter_releases_the_alert_for_a_retry():
+def test_what_was_settled_survives_a_restart(tmp_path):
+    posted, failing = Flaky("webhook", []), Flaky("slack", [], final=PermanentFailure("HTTP 404"))
+    path = tmp_path / "delivered.sqlite"
+    first = DeliveryLedger(path)
+    d, letters, _ = dispatcher([posted, failing], first)
+    n = from_alert(alert(), b"{}", MSK, origin="alerts.leak_spikes")
+    assert d.deliver(n) == {"webhook": "sent", "slack": "dead_letter"}
+    first.close()
+
+    again = DeliveryLedger(path)  # a new process: nothing in memory
+    restarted, more_letters, _ = dispatcher([posted, failing], again)
+    assert restarted.deliver(n) == {"webhook": "duplicate", "slack": "duplicate"}
+    assert (posted.calls, failing.calls, more_letters) == (1, 1, [])
+    other = from_alert(alert(alert_id="leak:2025-11-19:all"), b"{}", MSK, origin="alerts.leak_spikes")
+    assert restarted.deliver(other)["webhook"] == "sent" and posted.calls == 2
+    again.close()
+
+
+def test_a_failed_dead_letter_releases_the_alert_for_a_retry(ledger):
     target = Flaky("webhook", [], final=PermanentFailure("HTTP 400"))
 
     def broken_sink(*_):
         raise RuntimeError("kafka down")
 
-    d = Dispatcher([target], broken_sink, max_attempts=1, backoff_s=0, sleep=lambda s: None)
+    d = Dispatcher([target], broken_sink, ledger, max_attempts=1, backoff_s=0, sleep=lambda s: None)
     n = from_alert(alert(), b"{}", MSK, origin="alerts.leak_spikes")
     with pytest.raises(RuntimeError):
         d.deliver(n)
@@ -121,8 +147,8 @@ def test_a_failed_dead_letter_releases_the_alert_for_a_retry():
     assert target.calls == 2
 
 
-def test_backoff_is_capped():
-    d, _, _ = dispatcher([])
+def test_backoff_is_capped(ledger):
+    d, _, _ = dispatcher([], ledger)
     assert [d.backoff(a, None) for a in (1, 2, 3, 6, 10)] == [1.0, 2.0, 4.0, 30.0, 30.0]
 
 
