@@ -10,7 +10,7 @@ everything outside Grafana. Alert rules run in Grafana's backend only, where nei
 A macro without arguments is written `($__fromTime)` when a `(` could follow it: see
 `macros.expand_time_macros` for the plugin's parser trap.
 
-The cards read `refusals_by_day` (deploy/clickhouse/010_refusals_by_day.sql): the newest
+The cards read `refusals_by_day` (leakwatch/store/migrations/010_refusals_by_day.sql): the newest
 verdict per deal under the day it was lost, so a period reads its own days only. Every
 read uses FINAL (a ReplacingMergeTree: only FINAL sees exactly the newest row per key) and
 `active = 1` (a deal lost again on another day leaves a tombstone under the old one).

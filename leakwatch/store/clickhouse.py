@@ -33,7 +33,7 @@ REFUSAL_COLUMNS = (
     "ai_reason", "ai_kind", "ai_leak", "reviewer", "manager_reason", "reason_mismatch",
 )
 WON_COLUMNS = ("deal_id", "version", "won_at", "pipeline", "manager", "amount_rub")
-# The cards' read table (deploy/clickhouse/010_refusals_by_day.sql): what the cards' SQL reads.
+# The cards' read table (leakwatch/store/migrations/010_refusals_by_day.sql): what the cards' SQL reads.
 BY_DAY_COLUMNS = (
     "deal_id", "version", "active", "status", "lost_at", "pipeline", "manager", "stage_before_loss",
     "amount_rub", "avg_check_rub", "money_rub", "target", "reason", "kind", "leak", "hot", "evidence",

@@ -1,5 +1,5 @@
 -- leakwatch on a ClickHouse cluster: replicated storage per shard, Distributed tables on
--- top. Not run by the store's migrations (they glob deploy/clickhouse/*.sql only); run
+-- top. Not run by the store's migrations (they apply leakwatch/store/migrations/*.sql only); run
 -- once with clickhouse-client on any node of a cluster named 'leakwatch' (remote_servers)
 -- whose nodes define the macros {shard} and {replica}.
 --
@@ -9,7 +9,7 @@
 -- never counted twice. Aggregates over the Distributed table stay exact with the default
 -- distributed_group_by_no_merge = 0.
 --
--- The *_local tables mirror deploy/clickhouse/001_refusals.sql, 002_won_deals.sql and
+-- The *_local tables mirror leakwatch/store/migrations/001_refusals.sql, 002_won_deals.sql and
 -- 010_refusals_by_day.sql (same columns, same keys). The cards' SQL names refusals_by_day,
 -- refusals and won_deals: on the query nodes point the database of Grafana's datasource
 -- and of the sink (CLICKHOUSE_URL) at a database where those names are the Distributed
