@@ -125,11 +125,11 @@ class VisibleRefusals(threading.Thread):
         super().__init__(daemon=True)
         self.url, self.since, self.interval = reader_url, since, interval_s
         self.samples: list[tuple[float, int]] = []
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
         last = -1
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 n = stored_refusals(self.url, self.since)
             except httpx.HTTPError:
@@ -138,7 +138,7 @@ class VisibleRefusals(threading.Thread):
             if n > last:
                 self.samples.append((now, n))
                 last = n
-            self._stop.wait(self.interval)
+            self._halt.wait(self.interval)
 
     @property
     def count(self) -> int:
@@ -151,7 +151,7 @@ class VisibleRefusals(threading.Thread):
         return self.count >= n
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(10)
 
     def latencies(self, produced_at: list[float], base: int) -> list[float]:
