@@ -46,14 +46,14 @@ def faust_app(settings: Settings) -> faust.App:
         topic_disable_leader=False,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
-        # Throughput (benchmarks/baselines.py, trivial forwarding agent, msgs per CPU second:
-        # Faust's defaults 927 → these 1658). With linger 0 aiokafka sends a produce request
-        # per message or two: a third of the agent's CPU went to socket writes.
+        # Throughput of a trivial forwarding agent (benchmarks/baselines.py, msgs per CPU
+        # second): with linger 0 aiokafka sends a produce request per message or two, and a
+        # third of the agent's CPU went to socket writes (py-spy). Linger 10 ms: 941 → 1,292.
+        # Consumer-side settings (stream_buffer_maxsize=16384, broker_max_poll_records=2000,
+        # broker_commit_every=50000) added ~17% more in one run, but are left at Faust's
+        # defaults until measured against the commit watchdog on an idle machine.
         producer_linger=0.05,  # s; bounded extra latency per hop, far below the p99 target
         producer_max_batch_size=65536,
-        stream_buffer_maxsize=16384,  # fewer pause/resume rounds of the fetcher
-        broker_max_poll_records=2000,
-        broker_commit_every=50_000,  # commits stay timed by broker_commit_interval (2.8 s)
         broker_session_timeout=settings.broker_session_timeout_s,
         broker_heartbeat_interval=settings.broker_heartbeat_interval_s,
         web_enabled=True,
