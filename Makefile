@@ -34,8 +34,9 @@ test: install
 test-unit: install
 	$(PY) -m pytest tests/unit
 
+# The whole pipeline vs a bare consumer and a trivial Faust agent; last line is one JSON object.
 bench: install
-	$(PY) benchmarks/pipeline.py
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 # The Grafana board and alert rules, and Prometheus's alerts.yml, regenerated from the cards' SQL
 # (leakwatch/cards/queries.py) and the spike rule (leakwatch/domain/spikes.py).

@@ -1,10 +1,12 @@
-"""Panel and alert query timings on 1M refusals, on the real ClickHouse engine (chdb).
+"""Panel and alert query timings on N refusals, on the real ClickHouse engine (chdb).
 
 Fills `refusals` with N synthetic rows spread over 90 days (plus 10% superseded
-versions, so FINAL has work to do), then runs EVERY panel's and alert rule's SQL taken
-from the provisioned files, expanded as the Grafana plugin does, for a 1-day and a
-30-day period, and prints the median of 5 runs.
-Run: .venv/bin/python benchmarks/cards_queries.py [--rows 1000000]
+versions, so FINAL has work to do) and the cards' read table `refusals_by_day` with the
+same rows (every version, as before background merges), then runs EVERY panel's and
+alert rule's SQL taken from the provisioned files, expanded as the Grafana plugin does,
+for a 1-day and a 30-day period, and prints the median of 5 runs. `--before` also runs
+each query against `refusals` (keyed by deal only), as the cards read it before.
+Run: .venv/bin/python benchmarks/cards_queries.py [--rows 10000000] [--before]
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from leakwatch.cards.macros import ALL, expand  # noqa: E402
 from leakwatch.settings import Settings  # noqa: E402
-from leakwatch.store.clickhouse import ClickHouseStore  # noqa: E402
+from leakwatch.store.clickhouse import BY_DAY_COLUMNS, ClickHouseStore  # noqa: E402
 
 END = datetime(2026, 11, 20, tzinfo=timezone.utc)
 
@@ -74,25 +76,36 @@ def panel_queries() -> dict[str, str]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--before", action="store_true", help="also time the queries on `refusals`")
     args = parser.parse_args()
     store = ClickHouseStore.open(Settings(chdb_path=Path(tempfile.mkdtemp(prefix="lw-cards-"))))
     deals = int(args.rows / 1.1)
     started = time.perf_counter()
     store.query(FILL.format(rows=args.rows, deals=deals, end=int(END.timestamp())))
+    store.query(f"INSERT INTO refusals_by_day SELECT {', '.join(BY_DAY_COLUMNS)} FROM refusals")
     print(f"filled {args.rows:,} rows ({deals:,} deals) in {time.perf_counter() - started:.1f}s")
     variables = {"pipeline": ALL, "manager": ALL, "metric": "sum", "baseline_days": "28"}
-    print(f"{'query':58} {'1 day':>9} {'30 days':>9}")
+    tables = ("refusals_by_day", "refusals") if args.before else ("refusals_by_day",)
+    header = "".join(f" {'1 day':>9} {'30 days':>9}" for _ in tables)
+    print(f"{'query':50}{header}   ({' | '.join(tables)})")
+    worst = 0.0
     for name, sql in panel_queries().items():
-        timings = []
-        for days in (1, 30):
-            expanded = expand(sql, time_from=END - timedelta(days=days), time_to=END, variables=variables)
-            runs = []
-            for _ in range(5):
-                t0 = time.perf_counter()
-                store.query(expanded)
-                runs.append(time.perf_counter() - t0)
-            timings.append(statistics.median(runs))
-        print(f"{name[:58]:58} {timings[0] * 1000:7.0f}ms {timings[1] * 1000:7.0f}ms")
+        cells = []
+        for table in tables:
+            for days in (1, 30):
+                expanded = expand(sql, time_from=END - timedelta(days=days), time_to=END, variables=variables)
+                expanded = expanded.replace("refusals_by_day", table)
+                runs = []
+                for _ in range(args.runs):
+                    t0 = time.perf_counter()
+                    store.query(expanded)
+                    runs.append(time.perf_counter() - t0)
+                cells.append(statistics.median(runs))
+                if table == tables[0]:
+                    worst = max(worst, cells[-1])
+        print(f"{name[:50]:50}" + "".join(f" {c * 1000:7.0f}ms" for c in cells), flush=True)
+    print(f"slowest query on refusals_by_day: {worst * 1000:.0f}ms")
     return 0
 
 

@@ -10,8 +10,10 @@ everything outside Grafana. Alert rules run in Grafana's backend only, where nei
 A macro without arguments is written `($__fromTime)` when a `(` could follow it: see
 `macros.expand_time_macros` for the plugin's parser trap.
 
-Every read uses FINAL: `refusals` is a ReplacingMergeTree, and only FINAL (or argMax)
-sees exactly the newest row per deal.
+The cards read `refusals_by_day` (leakwatch/store/migrations/010_refusals_by_day.sql): the newest
+verdict per deal under the day it was lost, so a period reads its own days only. Every
+read uses FINAL (a ReplacingMergeTree: only FINAL sees exactly the newest row per key) and
+`active = 1` (a deal lost again on another day leaves a tombstone under the old one).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ SELECT
     if(salvageable = 0, 0, intDiv(potential_lost_rub, salvageable)) AS average_check_rub,
     countIf(reason_mismatch = 1) AS reason_mismatches,
     countIf(status = 'confirmed') AS confirmed
-FROM refusals FINAL
+FROM refusals_by_day FINAL
 WHERE {PERIOD}
 """
 
@@ -46,7 +48,7 @@ SELECT
     countIf(kind = 'salvageable') AS salvageable,
     countIf(kind = 'real') AS real,
     count() AS total
-FROM refusals FINAL
+FROM refusals_by_day FINAL
 WHERE {PERIOD}
 GROUP BY reason
 ORDER BY total DESC, reason
@@ -62,14 +64,14 @@ SELECT
     (
         SELECT if(uniqExact(toDate(lost_at)) = 0, 0,
                   sumIf(money_rub, kind = 'salvageable') / uniqExact(toDate(lost_at)))
-        FROM refusals FINAL
+        FROM refusals_by_day FINAL
         WHERE active = 1 AND target = 1 AND {FILTERS}
           AND lost_at >= $__fromTime - INTERVAL $baseline_days DAY AND lost_at < $__fromTime
     ) AS baseline_daily_rub,
     greatest(dateDiff('second', $__fromTime, $__toTime), 1) / 86400 AS period_days,
     if(baseline_daily_rub = 0, NULL,
        round(100 * (leak_rub / (baseline_daily_rub * period_days) - 1))) AS above_average_pct
-FROM refusals FINAL
+FROM refusals_by_day FINAL
 WHERE {SALVAGEABLE}
 """
 
@@ -81,7 +83,7 @@ SELECT
     countIf(hot = 1) AS hot_cases,
     round(100 * leak_rub / sum(sum(money_rub)) OVER ()) AS leak_pct,
     if('$metric' = 'count', cases, leak_rub) AS value
-FROM refusals FINAL
+FROM refusals_by_day FINAL
 WHERE {SALVAGEABLE}
 GROUP BY leak
 ORDER BY leak_rub DESC, leak
@@ -92,10 +94,10 @@ SELECT
     stage_before_loss AS stage,
     sum(money_rub) AS stage_rub,
     count() AS cases
-FROM refusals FINAL
+FROM refusals_by_day FINAL
 WHERE {SALVAGEABLE}
   AND leak IN (  -- IN, not =: an empty period has no main leak and no scalar to compare
-      SELECT leak FROM refusals FINAL WHERE {SALVAGEABLE}
+      SELECT leak FROM refusals_by_day FINAL WHERE {SALVAGEABLE}
       GROUP BY leak ORDER BY sum(money_rub) DESC, leak LIMIT 1)
 GROUP BY stage
 ORDER BY stage_rub DESC, stage
@@ -106,7 +108,7 @@ SALVAGEABLE_CASES = f"""
 SELECT
     lost_at, deal_id, manager, pipeline, stage_before_loss AS stage, reason, leak,
     money_rub, hot, status, manager_reason, evidence
-FROM refusals FINAL
+FROM refusals_by_day FINAL
 WHERE {SALVAGEABLE}
 ORDER BY money_rub DESC, lost_at DESC
 LIMIT 500
@@ -183,7 +185,7 @@ FROM (
         if(history_days = 0, 0,
            sumIf(money_rub, kind = 'salvageable' AND lost_at < ($__fromTime)) / history_days) AS baseline_daily_rub,
         greatest(dateDiff('second', ($__fromTime), ($__toTime)), 1) / 86400 AS period_days
-    FROM refusals FINAL
+    FROM refusals_by_day FINAL
     WHERE active = 1 AND target = 1
       AND lost_at >= ($__fromTime) - INTERVAL $baseline_days DAY AND lost_at <= ($__toTime)
 )
@@ -192,7 +194,7 @@ FROM (
 # Salvageable refusals lost within the rule's window (the last hour).
 ALERT_SALVAGEABLE_BURST = f"""
 SELECT count() AS salvageable_refusals
-FROM refusals FINAL
+FROM refusals_by_day FINAL
 WHERE {ALERT_SALVAGEABLE} AND $__timeFilter(lost_at)
 """
 

@@ -84,7 +84,7 @@ def apply_event(state: DealState | None, event: Event) -> tuple[DealState, bool]
         state = DealState(deal_id=event.deal_id)
     if event.event_id in state.seen_events:
         return state, False
-    new = state.model_copy(deep=True)
+    new = _copy_for_fold(state)
     match event:
         case DealEvent():
             _apply_deal(new, event)
@@ -99,6 +99,14 @@ def apply_event(state: DealState | None, event: Event) -> tuple[DealState, bool]
     if changed:
         new.revision = state.revision + 1
     return new, changed
+
+
+def _copy_for_fold(state: DealState) -> DealState:
+    """A copy the fold may change: new containers, shared items. The items (messages,
+    reviews, strings) are immutable, so a deep copy — which cost more the longer a deal's
+    history — would only duplicate them; the old state stays intact for the comparison."""
+    return state.model_copy(update={name: value.copy() for name, value in state.__dict__.items()
+                                    if isinstance(value, (dict, list, set))})
 
 
 def _note(state: DealState, key: str, ts: datetime, text: str, speaker: str = "system",

@@ -42,3 +42,16 @@ def expire(state: DealState, now: float, *, grace_s: float, retention_s: float) 
     timeline = {k: (m if m.speaker == "system" else m.model_copy(update={"text": TEXT_DROPPED}))
                 for k, m in state.timeline.items()}
     return state.model_copy(update={"timeline": timeline})
+
+
+def may_expire(raw: dict, now: float, *, grace_s: float, retention_s: float) -> bool:
+    """Whether `expire` could change this stored state, read from the table's dict without
+    validating it: the sweep runs over every deal of a partition, and most are open, recent
+    or already dried, so validating each one would cost more than the sweep saves."""
+    touched_at = raw.get("touched_at")
+    if raw.get("status") == "open" or touched_at is None or now - touched_at <= grace_s:
+        return False
+    if now - touched_at > retention_s:
+        return True
+    return any(m.get("speaker") != "system" and m.get("text") != TEXT_DROPPED
+               for m in (raw.get("timeline") or {}).values())

@@ -33,10 +33,17 @@ REFUSAL_COLUMNS = (
     "ai_reason", "ai_kind", "ai_leak", "reviewer", "manager_reason", "reason_mismatch", "fallback_from",
 )
 WON_COLUMNS = ("deal_id", "version", "won_at", "pipeline", "manager", "amount_rub")
+# The cards' read table (leakwatch/store/migrations/010_refusals_by_day.sql): what the cards' SQL reads.
+BY_DAY_COLUMNS = (
+    "deal_id", "version", "active", "status", "lost_at", "pipeline", "manager", "stage_before_loss",
+    "amount_rub", "avg_check_rub", "money_rub", "target", "reason", "kind", "leak", "hot", "evidence",
+    "manager_reason", "reason_mismatch",
+)
 
 
 def _utc(ts: datetime) -> datetime:
-    return ts.astimezone(timezone.utc).replace(tzinfo=None)
+    """Naive UTC, as ClickHouse's DateTime64(3, 'UTC') columns take it; naive input is UTC already."""
+    return ts if ts.tzinfo is None else ts.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def refusal_row(r: ClassifiedRefusal) -> tuple:
@@ -51,6 +58,37 @@ def refusal_row(r: ClassifiedRefusal) -> tuple:
         None if r.reason_mismatch is None else int(r.reason_mismatch),
         r.fallback_from,
     )
+
+
+def by_day_row(r: ClassifiedRefusal, *, lost_at: datetime | None = None) -> tuple:
+    """The record's row in refusals_by_day; with `lost_at`, the tombstone that retires the
+    deal's row under that (earlier) day."""
+    tombstone = lost_at is not None
+    return (
+        r.deal_id, r.version, 0 if tombstone else int(r.active), r.status, _utc(lost_at if tombstone else r.lost_at),
+        r.pipeline, r.manager, r.stage_before_loss, r.amount_rub, r.avg_check_rub, r.money_rub, int(r.target),
+        r.reason, r.kind, r.leak, int(r.hot), r.evidence, r.manager_reason,
+        None if r.reason_mismatch is None else int(r.reason_mismatch),
+    )
+
+
+def by_day_rows(records: Sequence[ClassifiedRefusal], stored: dict[str, tuple[int, datetime]]) -> list[tuple]:
+    """refusals_by_day rows for a batch, given each deal's newest stored (version, lost_at).
+
+    A record older than what is stored is left out (its row would come back to life under
+    its day); a deal whose newest row moves to another day retires the old day's row with
+    a tombstone of the new version. Pure, so a replay of the batch gives the same rows."""
+    current = dict(stored)
+    rows = []
+    for r in sorted(records, key=lambda r: (r.deal_id, r.version)):
+        previous = current.get(r.deal_id)
+        if previous is not None and previous[0] > r.version:
+            continue
+        if previous is not None and _utc(previous[1]).date() != _utc(r.lost_at).date():
+            rows.append(by_day_row(r, lost_at=previous[1]))
+        rows.append(by_day_row(r))
+        current[r.deal_id] = (r.version, r.lost_at)
+    return rows
 
 
 def migration_statements() -> list[str]:
@@ -93,8 +131,19 @@ class ClickHouseStore:
                 self._client.command(statement)
 
     def insert_refusals(self, records: Sequence[ClassifiedRefusal]) -> None:
+        """The cards' read table first, then `refusals`: the read table's rows are derived
+        from what `refusals` holds, so a crash in between replays into the same rows."""
         if records:
+            stored = self.stored_versions({r.deal_id for r in records})
+            self._insert("refusals_by_day", by_day_rows(records, stored), BY_DAY_COLUMNS)
             self._insert("refusals", [refusal_row(r) for r in records], REFUSAL_COLUMNS)
+
+    def stored_versions(self, deal_ids: set[str]) -> dict[str, tuple[int, datetime]]:
+        """Each deal's newest stored (version, lost_at); a primary-key lookup in `refusals`."""
+        rows = self.query(
+            "SELECT deal_id, max(version) AS newest, argMax(lost_at, version) AS newest_lost_at FROM refusals "
+            "WHERE deal_id IN {ids:Array(String)} GROUP BY deal_id", {"ids": sorted(deal_ids)})
+        return {r["deal_id"]: (int(r["newest"]), r["newest_lost_at"]) for r in rows}
 
     def insert_won(self, rows: Sequence[tuple]) -> None:
         if rows:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
+from collections.abc import Callable
+
 import orjson
 from aiokafka.partitioner import murmur2
 
 from leakwatch.domain.deal_state import DealState, apply_event
-from leakwatch.domain.retention import bounded, expire, touched
+from leakwatch.domain.retention import bounded, expire, may_expire, touched
 from schemas.decoding import decode
 from schemas.events import DeadLetter, DealEvent, RefusalReview
 from schemas.topics import BY_NAME
@@ -23,6 +26,56 @@ def key_partition(key: str, partitions: int) -> int:
     """The partition Kafka's default (murmur2) partitioner gives a key: the producers' and
     so the table's (its changelog is co-partitioned with the inputs)."""
     return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+# Parsed states kept for the deals that got events lately (a deal's events come close
+# together); a miss costs one validation of the stored dict. ~10 KB each.
+PARSED_STATES_KEPT = 4096
+
+
+class DealStates:
+    """The deal-state table read and written as `DealState`s, with the states this process
+    wrote kept parsed: the next event of the same deal skips `model_validate` of the stored
+    dict. A cached state is used only while the table still holds the very dict it was
+    written as (identity), so a value that came from anywhere else — changelog recovery,
+    a rebalance, another writer — is validated afresh."""
+
+    def __init__(self, table, cache_size: int = PARSED_STATES_KEPT):
+        self.table, self.cache_size = table, cache_size
+        self._parsed: OrderedDict[str, tuple[dict, DealState]] = OrderedDict()
+
+    def get(self, deal_id: str) -> DealState | None:
+        raw = self.table.get(deal_id)
+        if not raw:
+            return None
+        hit = self._parsed.get(deal_id)
+        if hit is not None and hit[0] is raw:
+            self._parsed.move_to_end(deal_id)
+            return hit[1]
+        state = DealState.model_validate(raw)
+        self._remember(deal_id, raw, state)
+        return state
+
+    def fold(self, event, finish: Callable[[DealState], DealState] = lambda s: s) -> tuple[DealState, bool, bool]:
+        """(new state, whether it changed, whether the event was a replay of a folded one).
+        `finish` shapes a changed state before it is stored (bounding, the last-change time)."""
+        state = self.get(event.deal_id)
+        replayed = state is not None and event.event_id in state.seen_events
+        new, changed = apply_event(state, event)
+        if changed or state is None:
+            new = finish(new)
+            raw = new.model_dump(mode="json")
+            self.table[event.deal_id] = raw
+            self._remember(event.deal_id, raw, new)
+        return new, changed, replayed
+
+    def _remember(self, deal_id: str, raw: dict, state: DealState) -> None:
+        if self.cache_size <= 0:
+            return
+        self._parsed[deal_id] = (raw, state)
+        self._parsed.move_to_end(deal_id)
+        while len(self._parsed) > self.cache_size:
+            self._parsed.popitem(last=False)
 
 
 def register(ctx) -> None:
@@ -39,7 +92,8 @@ def register(ctx) -> None:
         n = settings.topic_partitions
         dried = evicted = 0
         for deal_id, raw in list(ctx.deal_state.items()):
-            if raw is None or key_partition(deal_id, n) != partition:
+            if (raw is None or key_partition(deal_id, n) != partition
+                    or not may_expire(raw, now, grace_s=grace_s, retention_s=retention_s)):
                 continue
             state = DealState.model_validate(raw)
             kept = expire(state, now, grace_s=grace_s, retention_s=retention_s)
@@ -51,6 +105,8 @@ def register(ctx) -> None:
                 dried += 1
         if dried or evicted:
             log.info("partition %d: texts dropped from %d closed deals, %d deals evicted", partition, dried, evicted)
+
+    states = DealStates(ctx.deal_state)
 
     @ctx.app.agent(ctx.inputs, name="enrich")
     async def enrich(stream):
@@ -67,13 +123,8 @@ def register(ctx) -> None:
                 await ctx.deadletter.send(key=msg.key, value=decoded.model_dump_json().encode())
                 continue
 
-            raw_state = ctx.deal_state.get(decoded.deal_id)
-            state = DealState.model_validate(raw_state) if raw_state else None
-            replayed = state is not None and decoded.event_id in state.seen_events
-            new, changed = apply_event(state, decoded)
-            if changed or state is None:
-                new = touched(bounded(new, timeline_cap=settings.deal_timeline_cap), time.time())
-                ctx.deal_state[decoded.deal_id] = new.model_dump(mode="json")
+            new, changed, replayed = states.fold(
+                decoded, lambda s: touched(bounded(s, timeline_cap=settings.deal_timeline_cap), time.time()))
 
             if new.ever_lost and (changed or replayed):
                 # A review needs no grace period; anything else may still be followed by a

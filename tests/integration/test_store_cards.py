@@ -74,3 +74,30 @@ def test_an_empty_period_reads_as_zeros(store):
     assert cards.card1.total == 0 and cards.card1.salvageable_pct == 0
     assert cards.card2.leak_rub == 0 and cards.card2.main_leak is None and cards.card2.main_stage is None
     assert cards.card2.above_average_pct is None
+
+
+def test_a_deal_lost_again_on_a_later_day_counts_once_under_the_new_day(store):
+    one_day = lambda d: read_cards(store, DAY + timedelta(days=d), DAY + timedelta(days=d + 1) - timedelta(seconds=1))  # noqa: E731
+    both = lambda: read_cards(store, DAY + timedelta(days=20), DAY + timedelta(days=23)).card1.total  # noqa: E731
+    store.insert_refusals([record("r1", 1, day=20)])
+    assert one_day(20).card1.total == 1
+    store.insert_refusals([record("r1", 4, day=22)])
+    assert (one_day(20).card1.total, one_day(22).card1.total, both()) == (0, 1, 1)
+    # At-least-once: the older version re-delivered late, and the newest one twice.
+    store.insert_refusals([record("r1", 1, day=20)])
+    store.insert_refusals([record("r1", 4, day=22), record("r1", 4, day=22)])
+    assert (one_day(20).card1.total, one_day(22).card1.total, both()) == (0, 1, 1)
+
+
+def test_a_crash_between_the_two_tables_replays_into_the_same_rows(store):
+    from leakwatch.store.clickhouse import BY_DAY_COLUMNS, by_day_rows
+
+    total = lambda: read_cards(store, DAY + timedelta(days=30), DAY + timedelta(days=33)).card1.total  # noqa: E731
+    store.insert_refusals([record("c1", 1, day=30)])
+    moved = [record("c1", 2, day=32)]
+    # The read table was written, `refusals` was not (the process died in between)...
+    store._insert("refusals_by_day", by_day_rows(moved, store.stored_versions({"c1"})), BY_DAY_COLUMNS)
+    # ...and the batch is delivered again.
+    store.insert_refusals(moved)
+    assert total() == 1
+    assert store.query("SELECT count() AS n FROM refusals_by_day FINAL WHERE deal_id = 'c1' AND active = 1")[0]["n"] == 1

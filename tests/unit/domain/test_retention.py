@@ -52,3 +52,22 @@ def test_an_open_or_untouched_deal_keeps_its_texts():
     assert expire(state, NOW + RETENTION * 2, grace_s=GRACE, retention_s=RETENTION) is state
     old_events = deal_with_calls(3)  # lost long ago by its events' clock, but just folded
     assert expire(touched(old_events, NOW), NOW + 1, grace_s=GRACE, retention_s=RETENTION).timeline == old_events.timeline
+
+
+def test_may_expire_agrees_with_expire_on_stored_dicts():
+    """The sweep's cheap pre-check never hides a state that `expire` would change."""
+    from leakwatch.domain.retention import TEXT_DROPPED, expire, may_expire
+    from leakwatch.domain.deal_state import DealState
+    from schemas.conversation import Message
+    from datetime import datetime, timezone
+
+    ts = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    talk = {"a": Message(ts=ts, speaker="client", text="дорого"), "b": Message(ts=ts, speaker="system", text="Звонок")}
+    dried = {k: (m if m.speaker == "system" else m.model_copy(update={"text": TEXT_DROPPED})) for k, m in talk.items()}
+    cases = [DealState(deal_id="d", status=status, touched_at=touched, timeline=timeline)
+             for status in ("open", "lost", "won") for touched in (None, 0.0, 990.0, 999.5)
+             for timeline in (talk, dried, {})]
+    for state in cases:
+        raw = state.model_dump(mode="json")
+        changed = expire(state, 1000.0, grace_s=1.0, retention_s=500.0) != state
+        assert may_expire(raw, 1000.0, grace_s=1.0, retention_s=500.0) == changed, state

@@ -1,0 +1,71 @@
+-- leakwatch on a ClickHouse cluster: replicated storage per shard, Distributed tables on
+-- top. Not run by the store's migrations (they apply leakwatch/store/migrations/*.sql only); run
+-- once with clickhouse-client on any node of a cluster named 'leakwatch' (remote_servers)
+-- whose nodes define the macros {shard} and {replica}.
+--
+-- Sharding key cityHash64(deal_id) everywhere: every version of a deal, and in
+-- refusals_by_day its rows under every day and their tombstones, live on one shard, so
+-- ReplacingMergeTree and FINAL (which work per shard) see all of them and a deal is
+-- never counted twice. Aggregates over the Distributed table stay exact with the default
+-- distributed_group_by_no_merge = 0.
+--
+-- The *_local tables mirror leakwatch/store/migrations/001_refusals.sql, 002_won_deals.sql and
+-- 010_refusals_by_day.sql (same columns, same keys). The cards' SQL names refusals_by_day,
+-- refusals and won_deals: on the query nodes point the database of Grafana's datasource
+-- and of the sink (CLICKHOUSE_URL) at a database where those names are the Distributed
+-- tables below (here: database `leakwatch` holds the Distributed tables, `leakwatch_local`
+-- the storage).
+
+CREATE DATABASE IF NOT EXISTS leakwatch_local ON CLUSTER leakwatch;
+CREATE DATABASE IF NOT EXISTS leakwatch ON CLUSTER leakwatch;
+
+CREATE TABLE IF NOT EXISTS leakwatch_local.refusals ON CLUSTER leakwatch
+(
+    deal_id String, version UInt64, active UInt8, status LowCardinality(String),
+    lost_at DateTime64(3, 'UTC'), classified_at DateTime64(3, 'UTC'),
+    pipeline LowCardinality(String), manager LowCardinality(String), stage_before_loss LowCardinality(String),
+    amount_rub Nullable(Int64), avg_check_rub Int64, money_rub Int64, target UInt8,
+    reason LowCardinality(Nullable(String)), kind LowCardinality(Nullable(String)),
+    leak LowCardinality(Nullable(String)), hot UInt8, confidence Float32, evidence String,
+    engine_name LowCardinality(String), engine_version LowCardinality(String), source LowCardinality(String),
+    ai_reason LowCardinality(Nullable(String)), ai_kind LowCardinality(Nullable(String)),
+    ai_leak LowCardinality(Nullable(String)), reviewer Nullable(String),
+    manager_reason LowCardinality(Nullable(String)), reason_mismatch Nullable(UInt8)
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/leakwatch/refusals', '{replica}', version)
+ORDER BY deal_id;
+
+CREATE TABLE IF NOT EXISTS leakwatch_local.refusals_by_day ON CLUSTER leakwatch
+(
+    deal_id String, version UInt64, active UInt8, status LowCardinality(String),
+    lost_at DateTime64(3, 'UTC'), pipeline LowCardinality(String), manager LowCardinality(String),
+    stage_before_loss LowCardinality(String), amount_rub Nullable(Int64), avg_check_rub Int64,
+    money_rub Int64, target UInt8, reason LowCardinality(Nullable(String)),
+    kind LowCardinality(Nullable(String)), leak LowCardinality(Nullable(String)), hot UInt8,
+    evidence String, manager_reason LowCardinality(Nullable(String)), reason_mismatch Nullable(UInt8)
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/leakwatch/refusals_by_day', '{replica}', version)
+PARTITION BY toYYYYMM(lost_at)
+ORDER BY (toDate(lost_at), deal_id);
+
+CREATE TABLE IF NOT EXISTS leakwatch_local.won_deals ON CLUSTER leakwatch
+(
+    deal_id String, version UInt64, won_at DateTime64(3, 'UTC'),
+    pipeline LowCardinality(String), manager LowCardinality(String), amount_rub Int64
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/leakwatch/won_deals', '{replica}', version)
+ORDER BY deal_id;
+
+CREATE TABLE IF NOT EXISTS leakwatch.refusals ON CLUSTER leakwatch AS leakwatch_local.refusals
+ENGINE = Distributed(leakwatch, leakwatch_local, refusals, cityHash64(deal_id));
+
+CREATE TABLE IF NOT EXISTS leakwatch.refusals_by_day ON CLUSTER leakwatch AS leakwatch_local.refusals_by_day
+ENGINE = Distributed(leakwatch, leakwatch_local, refusals_by_day, cityHash64(deal_id));
+
+CREATE TABLE IF NOT EXISTS leakwatch.won_deals ON CLUSTER leakwatch AS leakwatch_local.won_deals
+ENGINE = Distributed(leakwatch, leakwatch_local, won_deals, cityHash64(deal_id));
+
+-- Writers insert into the Distributed tables with insert_distributed_sync = 1, so an
+-- insert returns (and the sink commits its Kafka offsets) only once the shard has it.
+-- The writer's read of each deal's newest stored version (ClickHouseStore.stored_versions)
+-- goes through leakwatch.refusals and so reaches the deal's shard.
