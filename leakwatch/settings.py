@@ -322,6 +322,8 @@ class Settings(BaseSettings):
     web_port: int = Field(6070, ge=1, le=65535)
     web_token: SecretStr | None = None
     web_refresh_s: float = Field(5.0, ge=0.5, le=3600)  # live refresh of the cards
+    # The web board's words (leakwatch/cards/labels.py); label values on the wire stay Russian.
+    label_language: Literal["ru", "en"] = "ru"
     # QA review from the CRM (leakwatch/domain/reviews.py: review_from_crm_move): moving a
     # deal from a review stage to a closed-lost stage confirms the verdict; a changed
     # loss-reason field corrects the reason. Stages: names or ids, comma-separated.
