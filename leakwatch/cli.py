@@ -26,7 +26,6 @@ SUBCOMMANDS = {
     "demo": "services.demo",
     "reactivation": "services.reactivation.cli",
     "import": "services.history.cli",
-    "web": "services.web.cli",
 }
 
 

@@ -315,15 +315,13 @@ class Settings(BaseSettings):
     # ------------------------------------------------------------------------------------
     # The web board and its review queue (leakwatch/web; self-contained block)
     # ------------------------------------------------------------------------------------
+    # The sink serves the board on its own address (LEAKWATCH_SINK_WEB_HOST / _PORT).
     # Read-only views are open on a loopback address only; reviews always need the token
     # (Bearer, basic auth with it as the password, or the board's login form). Without a
-    # token the board refuses to bind to a non-loopback address.
-    web_host: str = "127.0.0.1"
-    web_port: int = Field(6070, ge=1, le=65535)
+    # token the sink refuses to bind to a non-loopback address.
     web_token: SecretStr | None = None
+    label_language: Literal["ru", "en"] = "ru"  # the board's texts; label values on the wire stay Russian
     web_refresh_s: float = Field(5.0, ge=0.5, le=3600)  # live refresh of the cards
-    # The web board's words (leakwatch/cards/labels.py); label values on the wire stay Russian.
-    label_language: Literal["ru", "en"] = "ru"
     # QA review from the CRM (leakwatch/domain/reviews.py: review_from_crm_move): moving a
     # deal from a review stage to a closed-lost stage confirms the verdict; a changed
     # loss-reason field corrects the reason. Stages: names or ids, comma-separated.

@@ -16,6 +16,7 @@ class TopicSpec:
     key_field: str
     public: bool  # part of the contract with downstream services
     retention_h: float | None = None  # None: the broker's default; a setting may override
+    compacted: bool = False  # cleanup.policy=compact: the newest record per key is the state
 
 
 DEALS = TopicSpec("crm.deals", events.DealEvent, "deal_id", public=False)
@@ -25,9 +26,10 @@ REVIEWS = TopicSpec("refusals.reviewed", events.RefusalReview, "deal_id", public
 CLASSIFIED = TopicSpec("refusals.classified", events.ClassifiedRefusal, "deal_id", public=True)
 DEADLETTER = TopicSpec("deadletter", events.DeadLetter, "key", public=True, retention_h=30 * 24)
 LEAK_SPIKES = TopicSpec("alerts.leak_spikes", alerts.LeakSpikeAlert, "alert_id", public=True)
-# The «Воронка отказов», derived from CLASSIFIED by services/reactivation, which creates it
-# compacted: the newest entry per deal is the list.
-REACTIVATION = TopicSpec("refusals.reactivation", reactivation.ReactivationEntry, "deal_id", public=True)
+# The «Воронка отказов», derived from CLASSIFIED by services/reactivation; compacted: the
+# newest entry per deal is the list.
+REACTIVATION = TopicSpec("refusals.reactivation", reactivation.ReactivationEntry, "deal_id", public=True,
+                         compacted=True)
 # The gateway's raw vendor bodies hold phones and transcripts: private, and kept briefly
 # (LEAKWATCH_INGEST_DEADLETTER_RETENTION_H). Retries hold webhooks whose vendor lookup failed.
 INGEST_DEADLETTER = TopicSpec("ingest.deadletter", events.DeadLetter, "key", public=False, retention_h=72)

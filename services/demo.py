@@ -1,10 +1,11 @@
 """`leakwatch demo`: the whole pipeline on this machine, no Docker. Starts Kafka (the
-project's script), the worker, the web board and live simulated traffic; prints the board's
-address and the two cards' numbers as they change. Ctrl-C stops everything it started.
+project's script), the sink (it owns ClickHouse and serves the web board), the worker, the
+reactivation service and live simulated traffic; prints the web board's address and the two
+cards' numbers as they change. Ctrl-C stops everything it started.
 
-The worker and the simulator write to log files under .local/, never to the terminal: a
-line from them (librdkafka logs on stderr from C, past rich's redirection) would land on
-the board and break its redraw."""
+The processes write to log files under .local/, never to the terminal: a line from them
+(librdkafka logs on stderr from C, past rich's redirection) would land on the board and
+break its redraw."""
 
 from __future__ import annotations
 
@@ -31,9 +32,9 @@ KAFKA = REPO_ROOT / "deploy" / "local" / "kafka.sh"
 
 
 def register(sub) -> None:
-    p = sub.add_parser("demo", help="run Kafka, the worker and simulated traffic; show the cards live")
+    p = sub.add_parser("demo", help="run Kafka, the sink, the worker and simulated traffic; show the cards live")
     p.add_argument("--rate", type=float, default=1.5, help="simulated deals per second")
-    p.add_argument("--port", type=int, default=6067, help="the sink's HTTP port (the cards)")
+    p.add_argument("--port", type=int, default=6067, help="the sink's HTTP port (the cards and the web board)")
     p.add_argument("--worker-port", type=int, default=6066, help="the worker's HTTP port (metrics, health)")
     p.set_defaults(func=run)
 
@@ -50,7 +51,9 @@ def summary(cards: dict) -> str:
 
 
 def run(args) -> int:
+    given = os.environ.get("LEAKWATCH_WEB_TOKEN")  # the board's reviews: this one, or one made for this run
     env = {**os.environ,
+           "LEAKWATCH_WEB_TOKEN": given or secrets.token_urlsafe(12),
            "LEAKWATCH_WORKER_WEB_PORT": str(args.worker_port),
            "LEAKWATCH_SINK_WEB_PORT": str(args.port),
            "LEAKWATCH_SINK_URL": f"http://127.0.0.1:{args.port}",
@@ -59,6 +62,7 @@ def run(args) -> int:
            "LEAKWATCH_WORKER_DATA_DIR": str(STATE / "demo-faust")}
     started: list[subprocess.Popen] = []
     log, sim_log, sink_log = STATE / "demo-worker.log", STATE / "demo-simulator.log", STATE / "demo-sink.log"
+    react_log = STATE / "demo-reactivation.log"
     console = Console()
     try:
         STATE.mkdir(exist_ok=True)
@@ -66,7 +70,7 @@ def run(args) -> int:
         subprocess.run([str(KAFKA), "reset"], check=True, stdout=subprocess.DEVNULL)
         shutil.rmtree(STATE / "demo-chdb", ignore_errors=True)
         subprocess.run([str(KAFKA), "start"], check=True)
-        # The sink owns ClickHouse and serves the cards; the worker writes Kafka only.
+        # The sink owns ClickHouse and serves the cards and the web board; the worker writes Kafka only.
         sink = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "sink"], env=env,
                                 stdout=sink_log.open("w"), stderr=subprocess.STDOUT)
         started.append(sink)
@@ -75,6 +79,8 @@ def run(args) -> int:
             wait_healthy(url, sink, 180, name="sink")
         except NotHealthy as exc:
             raise SystemExit(f"{exc}; see {sink_log}") from None
+        login = "LEAKWATCH_WEB_TOKEN" if given else f"the token {env['LEAKWATCH_WEB_TOKEN']} (made for this run)"
+        print(f"web board: {url}/  (reviews: log in with {login}; log: {sink_log})")
         worker = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "worker"], env=env,
                                   stdout=log.open("w"), stderr=subprocess.STDOUT)
         started.append(worker)
@@ -87,7 +93,10 @@ def run(args) -> int:
         except NotHealthy as exc:
             raise SystemExit(f"{exc}; see {log}") from None
         print(f"worker ready in {took:.0f} s (log: {log})")
-        started.append(_web_board(env))
+        # The «Воронка отказов»: refusals.classified -> refusals.reactivation (CRM tasks off by default).
+        react = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "reactivation", "run"], env=env,
+                                 stdout=react_log.open("w"), stderr=subprocess.STDOUT)
+        started.append(react)
         sim = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "simulate", "live", "--rate", str(args.rate)],
                                env=env, stdout=sim_log.open("w"), stderr=subprocess.STDOUT)
         started.append(sim)
@@ -97,7 +106,8 @@ def run(args) -> int:
             return 0
         last = None
         while True:
-            for proc, name, path in ((worker, "worker", log), (sink, "sink", sink_log)):
+            for proc, name, path in ((worker, "worker", log), (sink, "sink", sink_log),
+                                     (react, "reactivation", react_log)):
                 if proc.poll() is not None:
                     print(f"{name} exited ({proc.returncode}); see {path}", file=sys.stderr)
                     return 1
@@ -123,21 +133,6 @@ def run(args) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
         subprocess.run([str(KAFKA), "stop"], check=False)
-
-
-def _web_board(env: dict) -> subprocess.Popen:
-    """The web board beside the worker, on its own store fed from refusals.classified (the
-    worker owns its chdb). Reviews need a token: the environment's, or one made for this run."""
-    given = env.get("LEAKWATCH_WEB_TOKEN")
-    token = given or secrets.token_urlsafe(12)
-    shutil.rmtree(STATE / "demo-web-chdb", ignore_errors=True)
-    web_env = {**env, "LEAKWATCH_CHDB_PATH": str(STATE / "demo-web-chdb"), "LEAKWATCH_WEB_TOKEN": token}
-    proc = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "web", "--follow"], env=web_env,
-                            stdout=(STATE / "demo-web.log").open("w"), stderr=subprocess.STDOUT)
-    port = env.get("LEAKWATCH_WEB_PORT", "6070")
-    login = "LEAKWATCH_WEB_TOKEN" if given else f"the token {token} (made for this run)"
-    print(f"web board: http://127.0.0.1:{port}/  (reviews: log in with {login})")
-    return proc
 
 
 def _live_board(url: str, worker: subprocess.Popen, console: Console) -> None:

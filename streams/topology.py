@@ -46,7 +46,10 @@ def _config(settings: Settings, spec: public.TopicSpec) -> dict[str, str]:
     hours = spec.retention_h
     if spec in public.INGEST_PRIVATE and settings.ingest_deadletter_retention_h:
         hours = settings.ingest_deadletter_retention_h
-    return {"retention.ms": str(int(hours * 3600_000))} if hours is not None else {}
+    config = {"retention.ms": str(int(hours * 3600_000))} if hours is not None else {}
+    if spec.compacted:
+        config["cleanup.policy"] = "compact"
+    return config
 
 
 def all_topics(settings: Settings) -> list[KafkaTopic]:

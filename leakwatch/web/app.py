@@ -1,6 +1,6 @@
 """The web board as an ASGI app: both cards on the cards' SQL, the managers, the drill-down of
-cases and the review queue. Any process that owns the store mounts it (`create_app`);
-`leakwatch web` runs it on its own.
+cases and the review queue. The process that owns the store mounts it (`create_app`):
+`leakwatch sink` serves it at "/" (services/sink/board.py). Links follow the mount's root_path.
 
 Server-rendered (Jinja2) with htmx for the live parts: fragments under /fragments/ are
 re-fetched on a timer and when a filter changes; a review is a form POST whose answer

@@ -37,7 +37,7 @@ def check_bind(host: str, token: str | None) -> None:
     """Refuse to serve beyond this machine without credentials."""
     if not token and not is_loopback(host):
         raise StartupError(f"the web board would listen on {host} without credentials: "
-                           "set LEAKWATCH_WEB_TOKEN or bind it to 127.0.0.1 (LEAKWATCH_WEB_HOST)")
+                           "set LEAKWATCH_WEB_TOKEN or bind it to 127.0.0.1 (LEAKWATCH_SINK_WEB_HOST, which serves it)")
 
 
 def cookie_value(reviewer: str, token: str) -> str:

@@ -32,15 +32,14 @@ def run(args) -> int:
     from leakwatch.logs import configure_logging
     from leakwatch.settings import load_settings
     from services.kafka_out import EventProducer
-    from services.reactivation.consumer import ReactivationService, ensure_topic
+    from services.reactivation.consumer import ReactivationService
     from services.reactivation.crm_tasks import writer_from_settings
     from streams.topology import ensure_topics
 
     settings = load_settings()
     configure_logging(args.loglevel)
     log = logging.getLogger("leakwatch.reactivation")
-    ensure_topics(settings)  # refusals.classified and deadletter: auto-creation is off
-    ensure_topic(settings)
+    ensure_topics(settings)  # refusals.reactivation (compacted) among them: auto-creation is off
     client = httpx.Client(timeout=settings.reactivation_crm_timeout_s)
     writer = writer_from_settings(settings, client)
     log.info("reactivation: CRM tasks %s", writer.name if writer else "off (LEAKWATCH_REACTIVATION_CRM=none)")

@@ -19,7 +19,6 @@ from datetime import datetime, timezone
 
 import orjson
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
 
 from leakwatch.domain.reactivation import decide
 from leakwatch.errors import StartupError
@@ -39,26 +38,6 @@ class Listed:
     version: int
     active: bool
     crm_task: str | None
-
-
-def ensure_topic(settings: Settings, timeout_s: float = 30.0) -> None:
-    """refusals.reactivation, compacted, with the input's partition count (same key, same partition)."""
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    name = settings.topic(REACTIVATION.name)
-    try:
-        existing = admin.list_topics(timeout=timeout_s).topics
-    except Exception as exc:  # noqa: BLE001 - any failure here means the broker is unusable
-        raise StartupError(f"Kafka at {settings.kafka_bootstrap} is not reachable: {exc}") from None
-    if name in existing:
-        return
-    topic = NewTopic(name, num_partitions=settings.topic_partitions, replication_factor=settings.topic_replication,
-                     config={"cleanup.policy": "compact"})
-    for future in admin.create_topics([topic]).values():
-        try:
-            future.result(timeout_s)
-        except Exception as exc:  # noqa: BLE001
-            if "TOPIC_ALREADY_EXISTS" not in str(exc):
-                raise StartupError(f"cannot create {name}: {exc}") from None
 
 
 def newest_entries(settings: Settings, timeout_s: float = 60.0) -> dict[str, ReactivationEntry]:

@@ -1,6 +1,7 @@
 """The sink's HTTP side (127.0.0.1 by default): the cards' numbers for the boards, won
-deals' means for the workers, Prometheus metrics and health. The sink owns the embedded
-ClickHouse, so every read goes through it; store calls run in a thread."""
+deals' means for the workers, Prometheus metrics and health, and the web board mounted at
+"/" behind them. The sink owns the embedded ClickHouse, so every read goes through it;
+store calls run in a thread."""
 
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ def case_json(row: dict, tz: tzinfo) -> dict:
 
 
 def create_app(settings: Settings, store: ClickHouseStore, health: Callable[[], dict], *,
-               on_shutdown: Callable[[], None] = lambda: None) -> FastAPI:
+               on_shutdown: Callable[[], None] = lambda: None, board: FastAPI | None = None) -> FastAPI:
+    """`board` (leakwatch/web) is mounted at "/" after the sink's own routes, so its links
+    need no prefix; the sink's /health answers for both."""
     @asynccontextmanager
     async def lifespan(_: FastAPI):
         yield
@@ -80,4 +83,6 @@ def create_app(settings: Settings, store: ClickHouseStore, health: Callable[[], 
     async def health_view():
         return JSONResponse({**health(), "store": store.kind})
 
+    if board is not None:
+        app.mount("/", board)  # last: every path the sink does not answer itself
     return app

@@ -1,5 +1,5 @@
 """`leakwatch sink`: refusals.classified and won deals -> ClickHouse; serves /cards,
-/cases, /won-means, /metrics and /health (127.0.0.1:6067 by default)."""
+/cases, /won-means, /metrics, /health and the web board at / (127.0.0.1:6067 by default)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 
 
 def register(sub) -> None:
-    p = sub.add_parser("sink", help="store refusals.classified in ClickHouse and serve the boards' reads")
+    p = sub.add_parser("sink", help="store refusals.classified in ClickHouse; serve the boards' reads and the web board")
     p.add_argument("--host", help="bind address (default: LEAKWATCH_SINK_WEB_HOST, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default: LEAKWATCH_SINK_WEB_PORT, 6067)")
     p.add_argument("--loglevel", default="info")
@@ -21,7 +21,9 @@ def run(args) -> int:
     from leakwatch.logs import configure_logging
     from leakwatch.settings import load_settings
     from leakwatch.store.clickhouse import ClickHouseStore
+    from leakwatch.web.auth import check_bind
     from services.sink.app import create_app
+    from services.sink.board import web_board
     from services.sink.consumer import ClassifiedSink
     from services.sink.periodic import run_periodic
     from streams.topology import ensure_topics
@@ -29,8 +31,12 @@ def run(args) -> int:
     settings = load_settings()
     configure_logging(args.loglevel)
     log = logging.getLogger("leakwatch.sink")
+    host, port = args.host or settings.sink_web_host, args.port or settings.sink_web_port
+    # The board's reviews change numbers: no listening beyond loopback without the token.
+    check_bind(host, settings.web_token.get_secret_value() if settings.web_token else None)
     ensure_topics(settings)
     store = ClickHouseStore.open(settings)
+    board, publisher = web_board(settings, store, host)
     sink = ClassifiedSink(settings, store)
     stop = threading.Event()
     consumer = threading.Thread(target=sink.run, name="sink-consumer", daemon=True)
@@ -48,9 +54,11 @@ def run(args) -> int:
         stop.set()
         sink.stop()
         consumer.join(timeout=60)
+        if publisher is not None:
+            publisher.close()
         log.info("sink stopped")
 
-    app = create_app(settings, store, health, on_shutdown=shutdown)
-    uvicorn.run(app, host=args.host or settings.sink_web_host, port=args.port or settings.sink_web_port,
-                log_level=args.loglevel.lower(), access_log=False)
+    app = create_app(settings, store, health, on_shutdown=shutdown, board=board)
+    print(f"leakwatch board: http://{host}:{port}/", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level=args.loglevel.lower(), access_log=False)
     return 0

@@ -1,2 +1,2 @@
-"""`leakwatch web`: the web board (leakwatch/web) as a process of its own, until the process
-that owns ClickHouse mounts it."""
+"""The web board's edge to Kafka: its reviews -> `refusals.reviewed`. The board itself
+(leakwatch/web) is served by the sink, the process that owns ClickHouse (services/sink/board.py)."""

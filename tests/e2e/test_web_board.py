@@ -1,7 +1,8 @@
 """The web board in a real headless browser, on real parts: the spec scenario goes through the
-Kafka broker into `leakwatch worker`; `leakwatch web --follow` stores `refusals.classified`
-and serves the page; a QA lead's correction in the page goes to `refusals.reviewed`, the
-worker folds it, and the card changes. What a person reads is asserted as text."""
+Kafka broker into `leakwatch worker`; `leakwatch sink` stores `refusals.classified` and
+serves the page from the same process; a QA lead's correction in the page goes to
+`refusals.reviewed`, the worker folds it, and the card changes. What a person reads is
+asserted as text."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from services.simulator import spec_scenario as spec
 from tests.e2e.spec_numbers import EXPECTED_DAY1, EXPECTED_DAY2, MAIN_LEAK
 from tests.support.browser import require_browser, start_browser, stop_browser
 from tests.support.kafka_io import produce_scenario
-from tests.support.servers import WebBoardProcess, WorkerProcess
+from tests.support.servers import WorkerProcess
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.browser]
 
@@ -53,15 +54,13 @@ def stack(kafka, tmp_path):
     require_browser()
     wait_for_group_coordinator(kafka.bootstrap)
     # A generous classifier deadline: on a loaded machine the embedded engine can take long.
+    # The board is the sink's: the process that owns ClickHouse serves the page.
     worker = WorkerProcess.configure(kafka, tmp_path, average_check_rub=f"{spec.PIPELINE}=40000",
-                                     classifier_batch_deadline_s="600")
-    board = WebBoardProcess.beside(worker, tmp_path, web_token=TOKEN, web_refresh_s="1")
+                                     classifier_batch_deadline_s="600", web_token=TOKEN, web_refresh_s="1")
     try:
         worker.start(timeout_s=400)  # the classifier loads its model first; this machine is shared
-        board.start(timeout_s=180)
-        yield worker, board
+        yield worker
     finally:
-        board.stop()
         worker.stop()
 
 
@@ -118,7 +117,7 @@ def test_board_shows_the_spec_numbers_and_a_review_changes_the_card(stack, brows
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    worker, board = stack
+    worker = board = stack  # `board.url` is the sink's address
     sc = spec.build()
     sc.reviews = [r for r in sc.reviews if r.deal_id != HELD_BACK]
     produce_scenario(kafka.bootstrap, worker.topic_prefix, sc)

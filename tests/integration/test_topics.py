@@ -6,7 +6,7 @@ import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from leakwatch.settings import Settings
-from streams.topology import TopicMismatch, all_topics, ensure_topics
+from streams.topology import TopicMismatch, all_topics, ensure_topics, with_retries
 
 pytestmark = pytest.mark.kafka
 
@@ -29,3 +29,22 @@ def test_existing_topic_with_other_partition_count_stops_start(kafka):
     s = Settings(kafka_bootstrap=kafka.bootstrap, topic_prefix=prefix, topic_partitions=4)
     with pytest.raises(TopicMismatch, match="crm.deals has 2 partitions"):
         ensure_topics(s)
+
+
+def test_the_reactivation_list_is_created_compacted(kafka):
+    """The «Воронка отказов» is its newest entry per deal: whoever creates the topic first
+    (the worker, `leakwatch topics`, the reactivation service) creates it compacted."""
+    from confluent_kafka.admin import ConfigResource
+
+    s = Settings(kafka_bootstrap=kafka.bootstrap, topic_prefix=f"rc{uuid.uuid4().hex[:6]}.",
+                 app_id=f"rc-{uuid.uuid4().hex[:6]}")
+    ensure_topics(s)
+    admin = AdminClient({"bootstrap.servers": kafka.bootstrap})
+
+    def policy(name: str) -> str:  # a topic created a moment ago may not be known everywhere yet
+        resource = ConfigResource(ConfigResource.Type.TOPIC, s.topic(name))
+        return with_retries(f"describing {name}", lambda: admin.describe_configs([resource])[resource].result(
+            timeout=10)["cleanup.policy"].value, 30)
+
+    assert policy("refusals.reactivation") == "compact"
+    assert policy("refusals.classified") == "delete"  # the public history is not compacted away

@@ -102,7 +102,8 @@ def _terminate(proc: subprocess.Popen | None) -> None:
 @dataclass
 class WorkerProcess:
     """`leakwatch worker` and `leakwatch sink` as separate OS processes, as in production.
-    `url` is the sink's (the boards' reads); `worker_url` the worker's own endpoints."""
+    `url` is the sink's: the boards' reads and the web board at "/" (reviews need
+    `web_token=...` among the settings); `worker_url` the worker's own endpoints."""
 
     env: dict
     log_path: Path
@@ -188,57 +189,3 @@ class WorkerProcess:
     def tail(self, lines: int = 60) -> str:
         return (f"--- worker ---\n{_tail(self.log_path, lines)}\n"
                 f"--- sink ---\n{_tail(self.sink_log_path, lines // 2)}")
-
-
-@dataclass
-class WebBoardProcess:
-    """`leakwatch web --follow` beside a worker: its own store fed from refusals.classified."""
-
-    env: dict
-    log_path: Path
-    port: int
-    proc: subprocess.Popen | None = None
-
-    @classmethod
-    def beside(cls, worker: WorkerProcess, tmp: Path, **settings: str) -> "WebBoardProcess":
-        port = free_port()
-        env = {**worker.env, "LEAKWATCH_CHDB_PATH": str(tmp / "web-chdb"), "LEAKWATCH_WEB_PORT": str(port)}
-        env.update({f"LEAKWATCH_{k.upper()}": v for k, v in settings.items()})
-        return cls(env=env, log_path=tmp / "web.log", port=port)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout_s: float = 60.0) -> None:
-        log = self.log_path.open("a")
-        self.proc = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "web", "--follow"], env=self.env,
-                                     stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"web board exited with {self.proc.returncode}:\n{self.tail()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise TimeoutError(f"web board did not answer in {timeout_s}s:\n{self.tail()}")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-
-    def get(self, path: str, **params) -> object:
-        response = httpx.get(f"{self.url}{path}", params=params, timeout=30)
-        response.raise_for_status()
-        return response.json()
-
-    def tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

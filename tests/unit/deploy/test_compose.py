@@ -50,7 +50,7 @@ def setting_names() -> set[str]:
 def test_the_whole_stack_is_there():
     assert {"kafka", "clickhouse", "grafana", "prometheus", "topics", "worker", "ingest", "notifier",
             "simulator"} <= set(SERVICES)
-    assert set(APPS) == {"topics", "worker", "sink", "ingest", "notifier", "simulator"}
+    assert set(APPS) == {"topics", "worker", "sink", "reactivation", "ingest", "notifier", "simulator"}
 
 
 def test_app_services_run_leakwatch_commands_from_one_image():
@@ -60,6 +60,7 @@ def test_app_services_run_leakwatch_commands_from_one_image():
         assert service["build"] == {"context": ".", "dockerfile": "deploy/Dockerfile"}, name
         assert service["command"][0] in SUBCOMMANDS, name
     assert SERVICES["simulator"]["command"][:2] == ["simulate", "live"]
+    assert SERVICES["reactivation"]["command"] == ["reactivation", "run"]
 
 
 def test_volumes_are_declared_and_bind_mounts_exist():
@@ -133,6 +134,24 @@ def test_http_services_listen_where_they_are_reached(service, host, port):
     assert f"127.0.0.1:{values[port]}/health" in health
     published = [p for p in SERVICES[service].get("ports", []) if p.endswith(f":{values[port]}")]
     assert published or service == "notifier"
+
+
+def test_the_sink_serves_the_web_board_with_its_token():
+    """The board is the sink's (one process owns the store); beyond loopback, as in the stack,
+    the sink starts only with the token (check_bind), and the board's port is published."""
+    from leakwatch.web.auth import check_bind, is_loopback
+
+    sink = env("sink")
+    assert not is_loopback(sink["LEAKWATCH_SINK_WEB_HOST"]) and sink["LEAKWATCH_WEB_TOKEN"]
+    check_bind(sink["LEAKWATCH_SINK_WEB_HOST"], sink["LEAKWATCH_WEB_TOKEN"])
+    assert f"127.0.0.1:{sink['LEAKWATCH_SINK_WEB_PORT']}:{sink['LEAKWATCH_SINK_WEB_PORT']}" in SERVICES["sink"]["ports"]
+    assert not any("LEAKWATCH_WEB_TOKEN" in (s.get("environment") or {}) for n, s in APPS.items() if n != "sink")
+
+
+def test_reactivation_starts_after_the_topics_it_reads_and_writes():
+    service = SERVICES["reactivation"]
+    assert service["depends_on"] == {"topics": {"condition": "service_completed_successfully"}}
+    assert env("reactivation")["LEAKWATCH_REACTIVATION_CRM"] == "none"  # CRM tasks are opt-in
 
 
 def test_worker_uses_the_clickhouse_server_as_the_app_user():
