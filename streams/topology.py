@@ -137,15 +137,20 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
                 if "TOPIC_ALREADY_EXISTS" not in str(exc):
                     raise
                 raced.append(name)
-    if raced:
+    if missing:
+        # Returned only once every new topic is in the metadata: a topic just created is not
+        # always listed yet (KRaft propagates it), and one another process created
+        # (TOPIC_ALREADY_EXISTS) must be checked for its partition count.
+        names = {t.name for t in missing}
+
         def reread() -> None:
             topics = admin.list_topics(timeout=timeout_s).topics
-            absent = [n for n in raced if n not in topics]
+            absent = sorted(names - topics.keys())
             if absent:
                 raise TopicNotReady(", ".join(absent))
-            _check_partitions(topics, [t for t in wanted if t.name in raced])
+            _check_partitions(topics, [t for t in wanted if t.name in names])
 
-        with_retries("re-reading topics created concurrently", reread, timeout_s)
+        with_retries("re-reading the topics just created", reread, timeout_s)
     return [t.name for t in missing if t.name not in raced]
 
 
