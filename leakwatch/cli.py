@@ -9,6 +9,11 @@ import sys
 
 from leakwatch.errors import StartupError
 
+DESCRIPTION = ("leakwatch: where a sales department loses money. CRM and telephony events in Kafka, "
+               "each lost deal's true refusal reason and leak, live cards in ClickHouse, Grafana and "
+               "the terminal. Settings come from LEAKWATCH_* environment variables (see README.md). "
+               "`leakwatch COMMAND --help` explains a command.")
+
 # subcommand -> module exposing `register(subparsers)`; the module adds its parser and
 # sets `func` (called with the parsed args, returns an exit code).
 SUBCOMMANDS = {
@@ -30,7 +35,7 @@ SUBCOMMANDS = {
 
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="leakwatch", description=__doc__)
+    parser = argparse.ArgumentParser(prog="leakwatch", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     wanted = argv[0] if argv and argv[0] in SUBCOMMANDS else None
     modules = [SUBCOMMANDS[wanted]] if wanted else sorted(set(SUBCOMMANDS.values()))

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from dataclasses import dataclass
 
+from urllib.parse import urlsplit
+
+import niquests
 from grafana_client import GrafanaApi
-from grafana_client.client import GrafanaClientError
+from grafana_client.client import GrafanaClientError, GrafanaException
 
 from leakwatch.domain.spikes import SpikeRules
 from leakwatch.grafana import CLICKHOUSE_TYPE, CLICKHOUSE_UID, FOLDER_TITLE
@@ -101,10 +105,22 @@ def push(api, *, folder: str = FOLDER_TITLE, datasource_uid: str | None = None,
     return Pushed(folder_uid, saved.get("url", ""), created, updated)
 
 
+def url_problem(url: str) -> str | None:
+    """Why --url is not a Grafana base URL, or None. grafana-client would read
+    `localhost:3000` as scheme `localhost` and fail deep inside its HTTP library."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"--url {url!r} must start with http:// or https:// (e.g. http://{url.split('://')[-1]})"
+    return None
+
+
 def run(args) -> int:
     token = args.token or os.environ.get("GRAFANA_TOKEN")
     if not token:
         print("leakwatch: a Grafana token is needed: --token or GRAFANA_TOKEN", file=sys.stderr)
+        return 2
+    if problem := url_problem(args.url):
+        print(f"leakwatch: {problem}", file=sys.stderr)
         return 2
     api = GrafanaApi.from_url(args.url, credential=token, timeout=30)
     try:
@@ -113,6 +129,28 @@ def run(args) -> int:
     except PushError as exc:
         print(f"leakwatch: {exc}", file=sys.stderr)
         return 2
+    except niquests.exceptions.RequestException as exc:  # refused, unknown host, TLS, timeout
+        print(f"leakwatch: Grafana at --url {args.url} did not answer: {_network_reason(exc)}", file=sys.stderr)
+        return 1
+    except GrafanaException as exc:  # it answered with an error (401: the token, 403: its role, 5xx)
+        status = getattr(exc, "status_code", None)
+        hint = "; check --token / GRAFANA_TOKEN and its role (Editor)" if status in (401, 403) else ""
+        print(f"leakwatch: Grafana at --url {args.url} refused the push: HTTP {status}: "
+              f"{_first_line(exc)}{hint}", file=sys.stderr)
+        return 1
     print(f"dashboard: {args.url.rstrip('/')}{result.dashboard_url}")
     print(f"alert rules: {len(result.rules_created)} created, {len(result.rules_updated)} updated")
     return 0
+
+
+def _network_reason(exc: BaseException) -> str:
+    """«Connection refused», «Failed to resolve 'host'»: the cause, without urllib3's object reprs."""
+    text = str(exc)
+    for pattern in (r"Failed to resolve '[^']+'", r"\[Errno -?\d+\] ([^'\")(]+)", r"[Tt]imed? ?out[^'\")]*"):
+        if found := re.search(pattern, text):
+            return (found.group(1) if found.groups() else found.group(0)).strip()
+    return type(exc).__name__
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:300]

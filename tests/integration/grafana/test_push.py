@@ -10,6 +10,7 @@ from leakwatch.domain.spikes import SpikeRules
 from leakwatch.grafana import CLICKHOUSE_TYPE, DASHBOARD_UID, FOLDER_TITLE, RULE_GROUP
 from leakwatch.grafana.alerts import alert_sql
 from tests.support.fake_grafana import FakeGrafana
+from tests.support.servers import free_port
 
 TOKEN = "glsa_test_token"
 CLICKHOUSE = {"uid": "ch-prod", "name": "ClickHouse prod", "type": CLICKHOUSE_TYPE}
@@ -87,3 +88,25 @@ def test_several_clickhouse_sources_need_a_choice(grafana):
     assert push(grafana, "--datasource-uid", "ch-other") == 0
     targets = [t for p in grafana.dashboards[DASHBOARD_UID]["dashboard"]["panels"] for t in p.get("targets", [])]
     assert {t["datasource"]["uid"] for t in targets} == {"ch-other"}
+
+
+def test_a_url_without_scheme_is_one_line_naming_the_flag(grafana, capsys):
+    host_port = grafana.url.split("://", 1)[1]
+    assert main(["grafana", "push", "--url", host_port, "--token", TOKEN]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (f"leakwatch: --url '{host_port}' must start with http:// or https:// "
+                           f"(e.g. http://{host_port})")
+    assert grafana.requests == []
+
+
+def test_an_unreachable_grafana_is_one_line_with_the_cause(capsys):
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    assert main(["grafana", "push", "--url", url, "--token", TOKEN]) == 1
+    assert capsys.readouterr().err.strip() == f"leakwatch: Grafana at --url {url} did not answer: Connection refused"
+
+
+def test_a_wrong_token_is_one_line_not_a_traceback(grafana, capsys):
+    assert main(["grafana", "push", "--url", grafana.url, "--token", "wrong"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"leakwatch: Grafana at --url {grafana.url} refused the push:") and "401" in err
+    assert len(err.strip().splitlines()) == 1
