@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from confluent_kafka import KafkaException, Producer
 from pydantic import BaseModel
 
+from leakwatch.logs import kafka_config
 from schemas.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ class EventProducer:
     def __init__(self, bootstrap: str, *, topic_prefix: str = "", config: dict | None = None):
         self._prefix = topic_prefix
         overrides, config = config or {}, {
-            "bootstrap.servers": bootstrap,
+            **kafka_config(bootstrap),
             "enable.idempotence": True,  # retries never duplicate or reorder
             "acks": "all",
             # The Java/Faust partitioner, so a key lands where Faust would put it.

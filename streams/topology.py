@@ -16,6 +16,7 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from leakwatch.errors import StartupError
+from leakwatch.logs import kafka_config
 from leakwatch.settings import Settings
 from schemas import topics as public
 
@@ -115,12 +116,14 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
 
     A topic another process created meanwhile (TOPIC_ALREADY_EXISTS; three services of the
     compose stack create topics) is read again and checked like the others."""
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    admin = AdminClient(kafka_config(settings.kafka_bootstrap))
     wanted = all_topics(settings)
     try:
         existing = admin.list_topics(timeout=timeout_s).topics
     except KafkaException as exc:
-        raise StartupError(f"Kafka at {settings.kafka_bootstrap} is not reachable: {exc}") from None
+        why = exc.args[0].str() if exc.args and hasattr(exc.args[0], "str") else str(exc)
+        raise StartupError(f"LEAKWATCH_KAFKA_BOOTSTRAP={settings.kafka_bootstrap}: no Kafka broker answered "
+                           f"within {timeout_s:.0f} s ({why}); is Kafka running there?") from None
     _check_partitions(existing, wanted)
     missing = [t for t in wanted if t.name not in existing]
     raced: list[str] = []
@@ -168,7 +171,7 @@ def pin_start_offsets(settings: Settings, timeout_s: float = 30.0) -> int:
     auto.offset.reset=earliest would do anyway. A fresh broker answers NOT_COORDINATOR or
     COORDINATOR_LOAD_IN_PROGRESS for a while: retried until `timeout_s`.
     """
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": settings.app_id,
+    consumer = Consumer({**kafka_config(settings.kafka_bootstrap), "group.id": settings.app_id,
                          "enable.auto.commit": False})
     try:
         def pin() -> int:

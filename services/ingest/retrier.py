@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 
 from confluent_kafka import Consumer, TopicPartition
 
+from leakwatch.logs import kafka_config
 from leakwatch.settings import Settings
 from schemas.events import DeadLetter
 from schemas.topics import INGEST_RETRIES
@@ -32,7 +33,7 @@ def raw_bytes(payload: str) -> bytes:
 
 class Retrier:
     def __init__(self, settings: Settings):
-        self._config = {"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"{settings.app_id}-ingest-retries",
+        self._config = {**kafka_config(settings.kafka_bootstrap), "group.id": f"{settings.app_id}-ingest-retries",
                         "enable.auto.commit": False, "auto.offset.reset": "earliest",
                         "session.timeout.ms": int(settings.broker_session_timeout_s * 1000),
                         "heartbeat.interval.ms": int(settings.broker_heartbeat_interval_s * 1000)}

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
+from leakwatch.logs import kafka_config
 from leakwatch.settings import Settings
 from schemas.decoding import decode
 from schemas.events import DeadLetter
@@ -26,7 +27,7 @@ def consumer_config(settings: Settings, targets: int) -> dict:
     # A message is held while its targets retry; the poll interval must outlast that.
     worst_s = max(1, targets) * settings.notifier_max_attempts * (settings.notifier_timeout_s + BACKOFF_CAP_S)
     return {
-        "bootstrap.servers": settings.kafka_bootstrap,
+        **kafka_config(settings.kafka_bootstrap),
         "group.id": f"{settings.app_id}-notifier",
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",  # a new group still posts what came before it; stale ones are skipped

@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 from datetime import date
+from pathlib import Path
 
 
 def register(sub) -> None:
@@ -58,6 +59,7 @@ def run(args) -> int:
 
 
 def export(args) -> int:
+    from leakwatch.errors import StartupError
     from leakwatch.settings import load_settings
     from services.reactivation.consumer import newest_entries
     from services.reactivation.export import due_entries, write_csv
@@ -69,8 +71,13 @@ def export(args) -> int:
     entries = due_entries(newest_entries(settings).values(), args.start, args.end,
                           pipeline=args.pipeline, manager=args.manager)
     if args.out:
-        with open(args.out, "w", encoding="utf-8-sig", newline="") as out:  # the BOM makes Excel read UTF-8
-            count = write_csv(entries, out, settings.tz, language=args.headers)
+        out_path = Path(args.out)
+        try:
+            out_path.parent.mkdir(parents=True, exist_ok=True)  # `--out lists/december.csv` on a fresh checkout
+            with out_path.open("w", encoding="utf-8-sig", newline="") as out:  # the BOM makes Excel read UTF-8
+                count = write_csv(entries, out, settings.tz, language=args.headers)
+        except OSError as exc:  # a file where a folder should be, no permission, a full disk
+            raise StartupError(f"--out {args.out}: {exc.strerror or exc}") from None
         print(f"{count} deals to recontact -> {args.out}", file=sys.stderr)
     else:
         write_csv(entries, sys.stdout, settings.tz, language=args.headers)

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import orjson
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
 from leakwatch.domain.reactivation import decide
 from leakwatch.errors import StartupError
+from leakwatch.logs import kafka_config
 from leakwatch.settings import Settings
 from schemas.decoding import decode, payload_text
 from schemas.events import ClassifiedRefusal, DeadLetter
@@ -43,11 +44,16 @@ class Listed:
 def newest_entries(settings: Settings, timeout_s: float = 60.0) -> dict[str, ReactivationEntry]:
     """The newest entry per deal on refusals.reactivation, read to the current end."""
     topic = settings.topic(REACTIVATION.name)
-    reader = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"reactivation-read-{uuid.uuid4().hex}",
-                       "enable.auto.commit": False})
+    reader = Consumer(kafka_config(settings.kafka_bootstrap, down_level=logging.DEBUG,  # said below, once
+                                   **{"group.id": f"reactivation-read-{uuid.uuid4().hex}", "enable.auto.commit": False}))
     newest: dict[str, ReactivationEntry] = {}
     try:
-        metadata = reader.list_topics(topic, timeout=10).topics[topic]
+        try:
+            metadata = reader.list_topics(topic, timeout=10).topics[topic]
+        except KafkaException as exc:
+            raise StartupError(f"LEAKWATCH_KAFKA_BOOTSTRAP={settings.kafka_bootstrap}: no Kafka broker answered "
+                               f"within 10 s ({exc.args[0].str() if exc.args else exc}); is Kafka running there?"
+                               ) from None
         if metadata.error is not None:
             raise StartupError(f"topic {topic}: {metadata.error.str()}")
         ends = {p: reader.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in metadata.partitions}
@@ -86,7 +92,7 @@ def batch_size(has_writer: bool) -> int:
 def consumer_config(settings: Settings, has_writer: bool) -> dict:
     worst_s = settings.reactivation_crm_max_attempts * (settings.reactivation_crm_timeout_s + 30) if has_writer else 0
     return {
-        "bootstrap.servers": settings.kafka_bootstrap,
+        **kafka_config(settings.kafka_bootstrap),
         "group.id": f"{settings.app_id}-reactivation",
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",

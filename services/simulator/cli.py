@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sys
 import time
 
 
@@ -17,14 +18,26 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from leakwatch.settings import load_settings
+    from services.kafka_out import DeliveryFailed, EventProducer
+    from streams.topology import ensure_topics
+
+    settings = load_settings()
+    ensure_topics(settings, timeout_s=15)  # Kafka answers (else one line naming the setting), topics exist
+    producer = EventProducer(settings.kafka_bootstrap, topic_prefix=settings.topic_prefix)
+    try:
+        return _produce(args, producer)
+    except DeliveryFailed as exc:
+        print(f"leakwatch: Kafka at {settings.kafka_bootstrap} (LEAKWATCH_KAFKA_BOOTSTRAP) did not take the "
+              f"events: {exc}", file=sys.stderr)
+        return 1
+
+
+def _produce(args, producer) -> int:
     from schemas import topics
-    from services.kafka_out import EventProducer
     from services.simulator import spec_scenario
     from services.simulator.scripts import load_scripts
     from services.simulator.traffic import live_deals
 
-    settings = load_settings()
-    producer = EventProducer(settings.kafka_bootstrap, topic_prefix=settings.topic_prefix)
     if args.mode == "spec":
         sc = spec_scenario.build(with_reviews=not args.no_reviews)
         n = producer.send_all([*sc.events, *((topics.REVIEWS, r) for r in sc.reviews)])

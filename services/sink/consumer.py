@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from leakwatch.domain.retry import backoff_delay
+from leakwatch.logs import kafka_config
 from leakwatch.settings import Settings
 from leakwatch.store.clickhouse import ClickHouseStore
 from schemas.decoding import payload_text
@@ -31,7 +32,7 @@ LAG_INTERVAL_S = 15.0
 
 def consumer_config(settings: Settings) -> dict:
     return {
-        "bootstrap.servers": settings.kafka_bootstrap,
+        **kafka_config(settings.kafka_bootstrap),
         "group.id": f"{settings.app_id}-sink",
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
@@ -64,7 +65,7 @@ class ClassifiedSink:
         self.health = SinkHealth()
         self._stop = threading.Event()
         self._consumer: Consumer | None = None
-        self._dead = Producer({"bootstrap.servers": settings.kafka_bootstrap, "acks": "all",
+        self._dead = Producer({**kafka_config(settings.kafka_bootstrap), "acks": "all",
                                "enable.idempotence": True})
 
     def stop(self) -> None:

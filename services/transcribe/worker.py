@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 import httpx
 from confluent_kafka import Consumer
 
+from leakwatch.logs import kafka_config
 from leakwatch.settings import Settings
 from schemas.decoding import decode
 from schemas.events import CallEvent, DeadLetter
@@ -48,7 +49,7 @@ class TranscribeWorker:
     def __init__(self, settings: Settings, engine: Engine, producer: EventProducer):
         self._settings, self._engine, self._producer = settings, engine, producer
         self._consumer = Consumer({
-            "bootstrap.servers": settings.kafka_bootstrap, "group.id": f"{settings.app_id}-transcribe",
+            **kafka_config(settings.kafka_bootstrap), "group.id": f"{settings.app_id}-transcribe",
             "enable.auto.commit": False, "auto.offset.reset": "earliest",
             # A long recording takes minutes on one core: the poll interval must outlast it.
             "max.poll.interval.ms": 3_600_000,

@@ -144,3 +144,13 @@ def test_refusals_become_the_list_with_one_crm_task_each(kafka, tmp_path):
     assert rows[0][:3] == ["Сделка", "Связаться", "Почему вернётся"]
     assert [(r[0], r[1]) for r in rows[1:]] == [("1004", "2027-01-12"), ("bitrix24:p:7", "2027-02-18"), ("1001", "2027-05-18")]
     assert rows[3][6] == "120000" and rows[3][13].startswith("amocrm:")
+
+    # --out into a folder that does not exist yet: made, not a traceback.
+    out = tmp_path / "lists" / "2026" / "recontact.csv"
+    result = subprocess.run([sys.executable, "-m", "leakwatch.cli", "reactivation", "export", "--from", "2026-12-01",
+                             "--to", "2027-06-30", "--out", str(out)], env=env, cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == f"3 deals to recontact -> {out}"
+    assert [r[0] for r in csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig")))][1:] == [
+        "1004", "bitrix24:p:7", "1001"]
