@@ -142,11 +142,11 @@ def _live_board(url: str, worker: subprocess.Popen, console: Console) -> None:
     from rich.live import Live
 
     from leakwatch.board.render import board
-    from leakwatch.board.source import WorkerSource
+    from leakwatch.board.source import SinkSource
     from leakwatch.cards.period import day_bounds
     from leakwatch.settings import load_settings
 
-    tz, source = load_settings().tz, WorkerSource(url)
+    tz, source = load_settings().tz, SinkSource(url)
     last = None
     try:
         with Live(Text("waiting for the first cards…", style="dim"), console=console, refresh_per_second=2,

@@ -27,7 +27,7 @@ def run(args) -> int:
     from rich.text import Text
 
     from leakwatch.board.render import BOARD_WIDTH, board
-    from leakwatch.board.source import ClickHouseSource, WorkerSource
+    from leakwatch.board.source import ClickHouseSource, SinkSource
     from leakwatch.cards.period import requested_period
     from leakwatch.settings import load_settings
 
@@ -44,19 +44,32 @@ def run(args) -> int:
     if settings.clickhouse_url and not args.url:
         source = ClickHouseSource(settings)
     else:
-        source = WorkerSource(args.url or settings.sink_url)
+        source = SinkSource(args.url or settings.sink_url,
+                            settings.web_token.get_secret_value() if settings.web_token else None)
+
+    def read():
+        try:
+            return board(source.cards(*period(), args.pipeline, args.manager), args.metric), None
+        except httpx.HTTPStatusError as exc:
+            why = exc.response.status_code
+            hint = " (set LEAKWATCH_WEB_TOKEN: it listens beyond loopback)" if why == 401 else ""
+            return None, f"{source.where} answered HTTP {why}{hint}"
+        except (httpx.HTTPError, OSError) as exc:
+            return None, f"no answer from {source.where} (--url or LEAKWATCH_SINK_URL; is `leakwatch sink` running?): {exc}"
 
     def frame():
-        try:
-            return board(source.cards(*period(), args.pipeline, args.manager), args.metric)
-        except (httpx.HTTPError, OSError) as exc:
-            return Text(f"нет данных от воркера: {exc}", style="red")
+        shown, problem = read()
+        return shown if problem is None else Text(problem, style="red")
 
     console = Console()
     if args.once:
+        shown, problem = read()
+        if problem is not None:
+            print(f"leakwatch board: {problem}", file=sys.stderr)
+            return 1
         if not console.is_terminal:  # piped or logged: rich would assume 80 columns and cut the labels
             console = Console(width=max(console.width, BOARD_WIDTH))
-        console.print(frame())
+        console.print(shown)
         return 0
     try:
         with Live(frame(), console=console, refresh_per_second=4, screen=sys.stdout.isatty()) as live:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from tests.support.http_stub import Answer, Received, StubServer
-from tests.support.servers import ROOT
+from tests.support.servers import ROOT, free_port
 from tests.unit.board.test_render import SPEC
 
 
@@ -36,3 +36,24 @@ def test_an_unreadable_period_is_a_plain_error():
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip() == ("leakwatch board: --from/--to: 'yesterday' is not a date or time: "
                                    "use ISO 8601 (2026-11-18, 2026-11-18T09:00+03:00) or epoch seconds")
+
+
+def test_once_without_a_sink_fails_naming_it():
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    done = board("--once", "--url", url)
+    assert done.returncode == 1 and done.stdout == "" and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"leakwatch board: no answer from the sink at {url} (--url or LEAKWATCH_SINK_URL;")
+    assert "воркер" not in done.stderr
+
+
+class ClosedSink(StubServer):
+    def answer(self, request: Received) -> Answer:
+        return Answer(401, b'{"error": "needs LEAKWATCH_WEB_TOKEN"}')
+
+
+def test_once_against_a_closed_sink_names_the_token():
+    with ClosedSink() as sink:
+        done = board("--once", "--url", sink.url)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (f"leakwatch board: the sink at {sink.url} answered HTTP 401 "
+                                   "(set LEAKWATCH_WEB_TOKEN: it listens beyond loopback)")
