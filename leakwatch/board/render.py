@@ -10,7 +10,7 @@ from rich.text import Text
 from leakwatch.cards.snapshot import Cards
 from schemas.labels import Leak, Reason
 from leakwatch.domain.money import format_rub as rub
-from leakwatch.domain.plurals import cases_ru, count_ru, plural_ru
+from leakwatch.domain.plurals import cases_ru, count_ru, of_ru
 
 BAR_WIDTH = 36
 BOARD_WIDTH = 110  # columns the cards need without cutting a label
@@ -87,7 +87,7 @@ def card2(cards: Cards, metric: str = "sum") -> Panel:
         bars.add_row(leak.value, Text("█" * width, style="yellow"), label)
     stage = f"на этапе «{c.main_stage}»" if c.main_stage else "—"
     lost = count_ru(c.cases, "потерянного клиента", "потерянных клиентов", "потерянных клиентов")
-    were_hot = plural_ru(c.hot_cases, "был горячим", "были горячими", "были горячими")
+    were_hot = of_ru(c.hot_cases, "был горячим", "были горячими")
     conclusion = Text(f"Главная утечка {stage}; {c.hot_cases} из {lost} {were_hot}.")
     switch = Text(f"Сумма / Количество: {'Сумма' if metric == 'sum' else 'Количество'}", style="dim")
     return Panel(Group(stats, Text(""), switch, bars, Text(""), conclusion),

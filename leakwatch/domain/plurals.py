@@ -26,3 +26,10 @@ def cases_ru(n: int) -> str:
 def days_ru(n: int) -> str:
     """«за предыдущие 28 дней», «21 день», «3 дня»."""
     return count_ru(n, "день", "дня", "дней")
+
+
+def of_ru(part: int, one: str, many: str) -> str:
+    """The predicate after «part из total …»: «1 из 65 потерянных клиентов был горячим», but
+    «21 (31, 2, 5) из 65 … были горячими». Only exactly one takes the singular: after «из» a
+    reader takes 21 or 31 as several clients, and «31 из 65 … был» reads as a mistake."""
+    return one if abs(int(part)) == 1 else many

@@ -30,6 +30,7 @@ from leakwatch.cards.queries import VARIABLES
 from leakwatch.cards.snapshot import Queryable, period_sql, read_cards
 from leakwatch.cards.macros import ALL, expand
 from leakwatch.domain.money import format_rub
+from leakwatch.domain.plurals import plural_ru
 from leakwatch.domain.reviews import labels_from_form, web_review
 from leakwatch.settings import Settings
 from leakwatch.web.auth import COOKIE, cookie_value, reviewer_from
@@ -102,6 +103,13 @@ class ReviewRequest(BaseModel):
     comment: str | None = None
 
 
+def cases_word(language: str) -> Callable[[int], str]:
+    """The word after a count of cases: «1 случай», «22 случая», «47 случаев»; "1 case"."""
+    if language == "ru":
+        return lambda n: plural_ru(n, "случай", "случая", "случаев")
+    return lambda n: "case" if n == 1 else "cases"
+
+
 def create_app(store: Queryable, review_publisher: ReviewPublisher | None, settings: Settings, *,
                reads_open: bool = True, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
                ) -> FastAPI:
@@ -112,7 +120,8 @@ def create_app(store: Queryable, review_publisher: ReviewPublisher | None, setti
     reviews_on = bool(token) and review_publisher is not None
     t = translator(settings.label_language)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals.update(t=t, rub=format_rub, settings=settings, Reason=Reason, Kind=Kind, Leak=Leak)
+    templates.env.globals.update(t=t, rub=format_rub, settings=settings, Reason=Reason, Kind=Kind, Leak=Leak,
+                                 cases_word=cases_word(settings.label_language))
     templates.env.filters["local"] = lambda ts: (  # the store's times are UTC, naive or not
         ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)).astimezone(settings.tz).strftime("%d.%m %H:%M")
 

@@ -50,3 +50,7 @@ def test_counts_take_the_russian_plural():
     few = SPEC.model_copy(update={"card2": SPEC.card2.model_copy(update={"cases": 22, "hot_cases": 2})})
     assert "1 случай" in text_of(board(one)) and "1 из 1 потерянного клиента был горячим" in text_of(board(one))
     assert "22 случая" in text_of(board(few)) and "2 из 22 потерянных клиентов были горячими" in text_of(board(few))
+    qa = SPEC.model_copy(update={"card2": SPEC.card2.model_copy(update={"cases": 65, "hot_cases": 31})})
+    assert "31 из 65 потерянных клиентов были горячими" in text_of(board(qa))
+    ones = SPEC.model_copy(update={"card2": SPEC.card2.model_copy(update={"cases": 21, "hot_cases": 21})})
+    assert "21 из 21 потерянного клиента были горячими" in text_of(board(ones))

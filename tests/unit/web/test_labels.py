@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from leakwatch.cards.labels import TEXTS, translator
+from leakwatch.web.app import cases_word
 from schemas.labels import Kind, Leak, Reason
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "leakwatch" / "web" / "templates"
@@ -30,3 +31,15 @@ def test_unknown_keys_are_themselves():
 def test_templates_use_only_keys_of_the_table(path):
     keys = set(re.findall(r"""\bt\(\s*["']([a-z_0-9]+)["']\s*\)""", path.read_text(encoding="utf-8")))
     assert keys and keys <= TEXTS.keys(), keys - TEXTS.keys()
+
+
+@pytest.mark.parametrize(("language", "n", "word"), [
+    ("ru", 1, "случай"), ("ru", 21, "случай"), ("ru", 22, "случая"), ("ru", 18, "случаев"), ("ru", 11, "случаев"),
+    ("en", 1, "case"), ("en", 18, "cases")])
+def test_a_count_of_cases_takes_its_plural(language, n, word):
+    assert cases_word(language)(n) == word
+
+
+def test_no_template_puts_a_fixed_word_after_a_count():
+    for path in TEMPLATES.glob("*.html"):
+        assert 't("cases")' not in path.read_text(encoding="utf-8"), path.name  # «1 случаев»
