@@ -21,7 +21,12 @@ def register(sub) -> None:
         s.add_argument("--checkpoint", type=Path, help="checkpoint file (default: LEAKWATCH_IMPORT_STATE_DIR/<source>.json)")
         s.add_argument("--restart", action="store_true", help="ignore an unfinished checkpoint and start over")
         s.set_defaults(func=run_vendor)
-    f = sources.add_parser("file", help="canonical events (JSON, JSON Lines) or deals (CSV) from an export")
+    f = sources.add_parser("file", help="canonical events (JSON, JSON Lines) or deals (CSV) from an export",
+                           description="A deals CSV (columns deal_id, created_at, status, closed_at, stage, pipeline, "
+                                       "manager, amount_rub, lost_reason, lost_comment) or canonical events as JSON / "
+                                       "JSON Lines; README.md, «Importing history», describes both. A row that cannot "
+                                       "be used is listed with its line and why, sent to the deadletter topic, and "
+                                       "the rest is imported; the exit code is then 3.")
     f.add_argument("path", type=Path)
     f.add_argument("--checkpoint", type=Path)
     f.add_argument("--restart", action="store_true")
@@ -44,11 +49,24 @@ def _checkpoint(args, settings, source: str, since: datetime):
     return cp.fresh(path, source, since, datetime.now(timezone.utc))
 
 
-def _summary(counts, checkpoint, refused: int) -> None:
+# Exit codes: 0 all imported; 1 stopped (run again to resume); 2 a wrong setting or file;
+# 3 imported except the refused items, which are listed and sent to `deadletter`.
+REFUSED_EXIT = 3
+SHOWN_REFUSALS = 20
+
+
+def _summary(counts, checkpoint, refused: list[tuple[str, str]]) -> int:
+    """Prints what was imported and each refused item (where and why); the exit code."""
+    for _, why in refused[:SHOWN_REFUSALS]:
+        print(f"refused: {why}", file=sys.stderr)
+    if len(refused) > SHOWN_REFUSALS:
+        print(f"refused: … and {len(refused) - SHOWN_REFUSALS} more (all in the deadletter topic)", file=sys.stderr)
     streams = ", ".join(f"{k} {v.items}" for k, v in checkpoint.streams.items())
     topics = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     print(f"imported since {checkpoint.since:%Y-%m-%d}: {streams or 'file'} -> {topics or 'no events'}"
-          + (f"; {refused} items refused (deadletter)" if refused else ""), file=sys.stderr)
+          + (f"; {len(refused)} items refused (listed above, sent to deadletter)" if refused else ""),
+          file=sys.stderr)
+    return REFUSED_EXIT if refused else 0
 
 
 def run_vendor(args) -> int:
@@ -107,8 +125,7 @@ def run_vendor(args) -> int:
     finally:
         client.close()
         producer.close()
-    _summary(counts, checkpoint, len(mapped.refused))
-    return 0
+    return _summary(counts, checkpoint, mapped.refused)
 
 
 def run_file(args) -> int:
@@ -137,5 +154,4 @@ def run_file(args) -> int:
             counts = runner.produce(runner.Mapped(events, refused), checkpoint, producer, progress)
     finally:
         producer.close()
-    _summary(counts, checkpoint, len(refused))
-    return 0
+    return _summary(counts, checkpoint, refused)

@@ -37,14 +37,33 @@ def _spec_for(item: dict) -> TopicSpec:
     return DEALS if item.get("type") in DEAL_TYPES else ACTIVITIES
 
 
-def json_items(raw: bytes) -> list[dict]:
+def json_items(raw: bytes) -> list[tuple[str, object]]:
+    """(where, item): `item N` of a JSON array, `line N` of JSON Lines; a line that is not
+    JSON is its own item, refused with its line number, not the whole file."""
     stripped = raw.lstrip()
     if stripped.startswith(b"["):
-        return orjson.loads(stripped)
-    return [orjson.loads(line) for line in raw.splitlines() if line.strip()]
+        items = orjson.loads(stripped)
+        if not isinstance(items, list):
+            raise orjson.JSONDecodeError("expected a JSON array", stripped.decode(errors="replace"), 0)
+        return [(f"item {n}", item) for n, item in enumerate(items, 1)]
+    out: list[tuple[str, object]] = []
+    for n, line in enumerate(raw.splitlines(), 1):
+        if line.strip():
+            try:
+                out.append((f"line {n}", orjson.loads(line)))
+            except orjson.JSONDecodeError as exc:
+                out.append((f"line {n}", NotJson(line.decode(errors="replace"), str(exc))))
+    return out
+
+
+class NotJson:
+    def __init__(self, text: str, why: str):
+        self.text, self.why = text, why
 
 
 def event_from_json(item: object) -> tuple[TopicSpec, BaseModel]:
+    if isinstance(item, NotJson):
+        raise MappingError(f"not JSON: {item.why}")
     if not isinstance(item, dict):
         raise MappingError(f"expected a JSON object, got {type(item).__name__}")
     spec = _spec_for(item)
@@ -84,23 +103,26 @@ def events_from_csv_row(row: dict) -> list[tuple[TopicSpec, BaseModel]]:
 
 
 def read_export(path: Path) -> tuple[list[tuple[TopicSpec, BaseModel]], list[tuple[str, str]]]:
-    """(events, [(raw item, why it was refused)])."""
+    """(events, [(raw item, why it was refused)]); each why starts with the file's name and
+    where in it («deals.csv line 4: …»), so a person can find and fix the row."""
     raw = path.read_bytes()
     events, refused = [], []
     if path.suffix.lower() == ".csv":
-        for row in csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))):
+        reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))
+        for row in reader:
             try:
                 events.extend(events_from_csv_row(row))
-            except MappingError as exc:
-                refused.append((orjson.dumps(row).decode(), str(exc)))
+            except MappingError as exc:  # line_num: the row's last physical line, the header being line 1
+                refused.append((orjson.dumps(row).decode(), f"{path.name} line {reader.line_num}: {exc}"))
         return events, refused
     try:
         items = json_items(raw)
     except orjson.JSONDecodeError as exc:
         raise MappingError(f"{path.name}: not JSON or JSON Lines: {exc}") from None
-    for item in items:
+    for where, item in items:
         try:
             events.append(event_from_json(item))
         except MappingError as exc:
-            refused.append((orjson.dumps(item).decode(), str(exc)))
+            payload = item.text if isinstance(item, NotJson) else orjson.dumps(item).decode()
+            refused.append((payload, f"{path.name} {where}: {exc}"))
     return events, refused

@@ -163,8 +163,10 @@ def test_export_file_import_and_its_dead_letters(kafka, tmp_path):
                     "D2,2026-11-18T10:00:00+03:00,won,2026-11-18T12:00:00+03:00,,Основная,Анна,70000,,\n"
                     "D3,yesterday,open,,,,,,,\n", encoding="utf-8")
     result = run_import(env, "file", str(path))
-    assert result.returncode == 0, result.stderr
-    assert "1 items refused" in result.stderr
+    assert result.returncode == 3, result.stderr  # imported, except the refused row (README: «Importing history»)
+    assert result.stderr.splitlines()[0] == ("refused: deals.csv line 4: CSV deal D3: time 'yesterday' is neither "
+                                             "unix seconds nor ISO 8601")
+    assert "1 items refused (listed above, sent to deadletter)" in result.stderr
     deals = topic_events(kafka, env, "crm.deals")
     assert sorted((e["deal_id"], e["type"], e["ts"]) for e in deals) == [
         ("D1", "created", "2026-11-18T10:00:00+03:00"), ("D1", "lost", "2026-11-18T15:00:00+03:00"),

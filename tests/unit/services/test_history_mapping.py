@@ -150,11 +150,19 @@ def test_export_files(tmp_path):
                     "D2,2026-11-18T10:00:00+03:00,lost,,,,,,,\n", encoding="utf-8-sig")
     events, refused = files.read_export(path)
     assert [(e.type, e.ts.hour) for _, e in events] == [("created", 10), ("lost", 15)]
-    assert events[1][1].lost_reason == "Дорого" and "closed_at" in refused[0][1]
+    assert events[1][1].lost_reason == "Дорого"
+    assert refused[0][1] == "deals.csv line 3: CSV deal D2: a lost deal needs `closed_at`"
     jsonl = tmp_path / "events.jsonl"
     jsonl.write_text('{"topic": "telephony.calls", "event_id": "c1", "deal_id": "D1", "ts": "2026-11-18T11:00:00+03:00",'
                      ' "call_id": "c1", "direction": "out", "status": "answered"}\n'
                      '{"event_id": "e1", "deal_id": "D1", "ts": "2026-11-18T10:00:00+03:00", "type": "created"}\n'
-                     '{"event_id": "e2", "deal_id": "D1", "ts": "2026-11-18T10:00:00", "type": "created"}\n')
+                     '{"event_id": "e2", "deal_id": "D1", "ts": "2026-11-18T10:00:00", "type": "created"}\n'
+                     '\n{"event_id": "e3", \n')
     events, refused = files.read_export(jsonl)
-    assert [s.name for s, _ in events] == ["telephony.calls", "crm.deals"] and "ts" in refused[0][1]
+    assert [s.name for s, _ in events] == ["telephony.calls", "crm.deals"]
+    assert [why.split(":")[0] for _, why in refused] == ["events.jsonl line 3", "events.jsonl line 5"]
+    assert "ts" in refused[0][1] and refused[1][1].startswith("events.jsonl line 5: not JSON:")
+    array = tmp_path / "events.json"
+    array.write_text('[{"event_id": "e1", "deal_id": "D1", "ts": "2026-11-18T10:00:00+03:00", "type": "created"}, 7]')
+    events, refused = files.read_export(array)
+    assert len(events) == 1 and refused == [("7", "events.json item 2: expected a JSON object, got int")]
