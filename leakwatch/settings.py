@@ -6,7 +6,10 @@ A wrong value stops the process with a message naming the setting and why
 
 from __future__ import annotations
 
+import difflib
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -359,7 +362,38 @@ class SettingsError(SystemExit):
     """Raised at start when a setting is wrong; the message names the setting."""
 
 
+# LEAKWATCH_* variables that are not settings of a leakwatch process: deploy/local/kafka.sh's
+# state folder, Grafana's alert webhook (grafana/provisioning), the test suite's switches.
+OTHER_VARIABLES = frozenset({"LEAKWATCH_STATE_DIR", "LEAKWATCH_ALERT_WEBHOOK_URL", "LEAKWATCH_TEST_KAFKA_PORT",
+                             "LEAKWATCH_LLM_SERVER_TESTS", "LEAKWATCH_SCREENSHOT_DIR"})
+
+
+def known_variables() -> frozenset[str]:
+    return frozenset({env_name((name,)) for name in Settings.model_fields if env_name((name,)).startswith("LEAKWATCH_")}
+                     | OTHER_VARIABLES)
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """One line per LEAKWATCH_* variable that nothing reads, with the closest known name.
+    They stop the process rather than warn: a misspelled LEAKWATCH_PUBLIC_EVIDENCE=false
+    would otherwise publish the clients' words, a misspelled token or time zone silently
+    run on the default, and a warning scrolls away in a service's log."""
+    known = known_variables()
+    lines = []
+    for name in sorted(environ):
+        upper = name.upper()  # pydantic-settings reads names case-insensitively
+        if upper.startswith("LEAKWATCH_") and upper not in known:
+            # Compared without the shared prefix, which would make every name look close.
+            close = difflib.get_close_matches(upper[10:], sorted(k[10:] for k in known), n=1, cutoff=0.6)
+            hint = f"did you mean LEAKWATCH_{close[0]}?" if close else "no setting has a similar name (see leakwatch/settings.py)"
+            lines.append(f"  {name}: not a leakwatch setting; {hint}")
+    return lines
+
+
 def load_settings(**overrides: object) -> Settings:
+    if unknown := unknown_variables(os.environ):
+        print("leakwatch: unknown settings\n" + "\n".join(unknown), file=sys.stderr)
+        raise SettingsError(2)
     try:
         return Settings(**overrides)
     except SourceError as exc:  # a value the env source could not even parse

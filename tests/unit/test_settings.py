@@ -1,6 +1,9 @@
+import re
+from pathlib import Path
+
 import pytest
 
-from leakwatch.settings import SettingsError, load_settings
+from leakwatch.settings import REPO_ROOT as ROOT, SettingsError, known_variables, load_settings, unknown_variables
 
 
 @pytest.mark.parametrize("env,name", [
@@ -29,3 +32,37 @@ def test_wrong_setting_stops_with_its_name(monkeypatch, capsys, env, name):
 def test_average_check_map_parses(monkeypatch):
     monkeypatch.setenv("LEAKWATCH_AVERAGE_CHECK_RUB", "Основная=40000, b2b=120000")
     assert load_settings().average_check_rub == {"Основная": 40000, "b2b": 120000}
+
+
+def test_a_misspelled_variable_stops_naming_the_closest_setting(monkeypatch, capsys):
+    monkeypatch.setenv("LEAKWATCH_PUBLIK_EVIDENCE", "false")
+    with pytest.raises(SettingsError) as exc:
+        load_settings()
+    assert exc.value.code == 2
+    assert capsys.readouterr().err == ("leakwatch: unknown settings\n  LEAKWATCH_PUBLIK_EVIDENCE: not a leakwatch "
+                                       "setting; did you mean LEAKWATCH_PUBLIC_EVIDENCE?\n")
+
+
+def test_other_variables_pass():
+    assert unknown_variables({"LEAKWATCH_STATE_DIR": "/tmp", "LEAKWATCH_TIMEZONE": "UTC", "PATH": "/bin",
+                              "CLICKHOUSE_URL": "http://x"}) == []
+    assert unknown_variables({"LEAKWATCH_ZZZ": "1"}) == [
+        "  LEAKWATCH_ZZZ: not a leakwatch setting; no setting has a similar name (see leakwatch/settings.py)"]
+
+
+# Where the project itself sets or names LEAKWATCH_* variables: none may be unknown, or the
+# processes it starts would stop at start.
+SOURCES = ["docker-compose.yml", "Makefile", "README.md", "deploy/**/*", "grafana/**/*", "tests/**/*.py",
+           "services/**/*.py", "streams/**/*.py", "leakwatch/**/*.py", "benchmarks/**/*.py", "examples/**/*"]
+
+
+def test_every_variable_the_project_names_is_known():
+    names = {}
+    for pattern in SOURCES:
+        for path in ROOT.glob(pattern):
+            if path.is_file() and ".local" not in path.parts and path != Path(__file__).resolve():  # its misspellings
+                for name in re.findall(r"\bLEAKWATCH_[A-Z0-9_]*[A-Z0-9]\b", path.read_text(errors="ignore")):
+                    names.setdefault(name, path.relative_to(ROOT))
+    assert "LEAKWATCH_KAFKA_BOOTSTRAP" in names  # the scan reads the files
+    unknown = {name: str(where) for name, where in names.items() if name not in known_variables()}
+    assert unknown == {}
