@@ -41,7 +41,10 @@ class AverageChecks:
                 if self._store is not None:
                     self._means = await asyncio.to_thread(self._store.won_means, since)
                 else:
-                    async with httpx.AsyncClient(timeout=5) as client:
+                    token = self._settings.web_token
+                    # A sink bound beyond loopback answers reads only with LEAKWATCH_WEB_TOKEN.
+                    headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
+                    async with httpx.AsyncClient(timeout=5, headers=headers) as client:
                         reply = await client.get(f"{self._settings.sink_url}/won-means",
                                                  params={"since": since.isoformat()})
                         reply.raise_for_status()

@@ -18,6 +18,7 @@ from leakwatch.cards.period import parse_instant, requested_period
 from leakwatch.cards.snapshot import period_sql, read_cards
 from leakwatch.settings import Settings
 from leakwatch.store.clickhouse import ClickHouseStore
+from leakwatch.web.auth import reviewer_from
 
 
 def case_json(row: dict, tz: tzinfo) -> dict:
@@ -28,9 +29,22 @@ def case_json(row: dict, tz: tzinfo) -> dict:
 
 
 def create_app(settings: Settings, store: ClickHouseStore, health: Callable[[], dict], *,
-               on_shutdown: Callable[[], None] = lambda: None, board: FastAPI | None = None) -> FastAPI:
+               on_shutdown: Callable[[], None] = lambda: None, board: FastAPI | None = None,
+               reads_open: bool = True) -> FastAPI:
     """`board` (leakwatch/web) is mounted at "/" after the sink's own routes, so its links
-    need no prefix; the sink's /health answers for both."""
+    need no prefix; the sink's /health answers for both. `reads_open=False` (a sink bound
+    beyond loopback: pass `is_loopback(host)`) asks for LEAKWATCH_WEB_TOKEN on /cards, /cases
+    and /won-means, as the web board does on its pages; /health and /metrics stay open for
+    health checks and Prometheus (they carry no client's data)."""
+    token = settings.web_token.get_secret_value() if settings.web_token else None
+
+    def closed(request: Request) -> JSONResponse | None:
+        if reads_open or reviewer_from({k.lower(): v for k, v in request.headers.items()},
+                                       dict(request.cookies), token) is not None:
+            return None
+        return JSONResponse({"error": "this sink listens beyond loopback: send LEAKWATCH_WEB_TOKEN as a Bearer token"},
+                            status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
     @asynccontextmanager
     async def lifespan(_: FastAPI):
         yield
@@ -40,6 +54,8 @@ def create_app(settings: Settings, store: ClickHouseStore, health: Callable[[], 
 
     async def filtered(request: Request, answer):
         """A board endpoint: period (`from`, `to`; today by default), `pipeline`, `manager`."""
+        if refused := closed(request):
+            return refused
         q = request.query_params
         try:
             start, end = requested_period(q.get("from"), q.get("to"), settings.tz, datetime.now(timezone.utc))
@@ -69,6 +85,8 @@ def create_app(settings: Settings, store: ClickHouseStore, health: Callable[[], 
     @app.get("/won-means")
     async def won_means(request: Request):
         """Mean won amount per pipeline since `since` (the workers' average check)."""
+        if refused := closed(request):
+            return refused
         try:
             since = parse_instant(request.query_params["since"], settings.tz)
         except (KeyError, ValueError) as exc:

@@ -21,7 +21,7 @@ def run(args) -> int:
     from leakwatch.logs import configure_logging
     from leakwatch.settings import load_settings
     from leakwatch.store.clickhouse import ClickHouseStore
-    from leakwatch.web.auth import check_bind
+    from leakwatch.web.auth import check_bind, is_loopback
     from services.sink.app import create_app
     from services.sink.board import web_board
     from services.sink.consumer import ClassifiedSink
@@ -58,7 +58,7 @@ def run(args) -> int:
             publisher.close()
         log.info("sink stopped")
 
-    app = create_app(settings, store, health, on_shutdown=shutdown, board=board)
+    app = create_app(settings, store, health, on_shutdown=shutdown, board=board, reads_open=is_loopback(host))
     print(f"leakwatch board: http://{host}:{port}/", flush=True)
     uvicorn.run(app, host=host, port=port, log_level=args.loglevel.lower(), access_log=False)
     return 0

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from leakwatch.settings import Settings
 from leakwatch.store.clickhouse import ClickHouseStore
+from leakwatch.web.auth import is_loopback
 from services.simulator import spec_scenario as spec
 from services.sink.app import create_app as sink_app
 from services.sink.board import web_board
@@ -35,7 +36,7 @@ def served(store, host: str, **settings) -> TestClient:
     s = Settings(chdb_path="unused", **settings)
     board, publisher = web_board(s, store, host)
     assert (publisher is None) == ("web_token" not in settings)
-    return TestClient(sink_app(s, store, lambda: {"status": "ok"}, board=board))
+    return TestClient(sink_app(s, store, lambda: {"status": "ok"}, board=board, reads_open=is_loopback(host)))
 
 
 def test_the_sink_serves_its_reads_and_the_board_from_one_store(store):
@@ -59,6 +60,22 @@ def test_beyond_loopback_the_board_asks_for_the_token(store):
         assert c.get("/", follow_redirects=False).headers["location"] == "/login"
         authed = c.get("/api/cards", params={"from": DAY2}, headers={"Authorization": f"Bearer {TOKEN}"})
         assert authed.status_code == 200 and authed.json()["card2"]["cases"] == 47
+
+
+def test_beyond_loopback_the_sinks_reads_ask_for_the_token_too(store):
+    period = {"from": DAY2, "to": f"{DAY2}T23:59:59"}
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    with served(store, "0.0.0.0", web_token=TOKEN) as c:
+        for path, params in (("/cards", period), ("/cases", period), ("/won-means", {"since": "2026-01-01"})):
+            refused = c.get(path, params=params)
+            assert refused.status_code == 401 and "LEAKWATCH_WEB_TOKEN" in refused.json()["error"], path
+            assert c.get(path, params=params, headers={"Authorization": "Bearer wrong"}).status_code == 401, path
+            assert c.get(path, params=params, headers=bearer).status_code == 200, path
+        assert c.get("/cards", params=period, headers=bearer).json()["card2"]["cases"] == 47
+        assert len(c.get("/cases", params=period, headers=bearer).json()) == 47
+        assert c.get("/health").status_code == 200 and c.get("/metrics").status_code == 200  # probes stay open
+    with served(store, "127.0.0.1", web_token=TOKEN) as c:  # on loopback reads stay open, as the board's
+        assert c.get("/cards", params=period).status_code == 200
 
 
 def test_the_sink_will_not_serve_the_board_beyond_loopback_without_a_token(tmp_path):
