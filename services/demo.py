@@ -26,6 +26,8 @@ from leakwatch.domain.money import format_rub as rub
 from leakwatch.domain.plurals import count_ru
 from leakwatch.settings import REPO_ROOT
 from services.health import NotHealthy, wait_healthy
+from services.simulator.spec_scenario import AVERAGE_CHECK_RUB as SPEC_AVERAGE_CHECK_RUB
+from services.simulator.spec_scenario import PIPELINE as SPEC_PIPELINE
 
 STATE = REPO_ROOT / ".local"
 KAFKA = REPO_ROOT / "deploy" / "local" / "kafka.sh"
@@ -50,16 +52,54 @@ def summary(cards: dict) -> str:
             f"горячих {c2['hot_cases']} из {c2['cases']}")
 
 
+def demo_environment(args, environ) -> dict[str, str]:
+    """The children's environment: the user's, with the demo's ports, folders and a short grace."""
+    return {**environ,
+            "LEAKWATCH_WEB_TOKEN": environ.get("LEAKWATCH_WEB_TOKEN") or secrets.token_urlsafe(12),
+            "LEAKWATCH_WORKER_WEB_PORT": str(args.worker_port),
+            "LEAKWATCH_SINK_WEB_PORT": str(args.port),
+            "LEAKWATCH_SINK_URL": f"http://127.0.0.1:{args.port}",
+            "LEAKWATCH_GRACE_PERIOD_S": environ.get("LEAKWATCH_GRACE_PERIOD_S", "3"),
+            # The design's ₽40 000 for the spec's pipeline (DESIGN.md): else the live traffic's won
+            # deals (₽18 000–120 000) would set the average check of `leakwatch simulate spec`'s days.
+            "LEAKWATCH_AVERAGE_CHECK_RUB": environ.get("LEAKWATCH_AVERAGE_CHECK_RUB")
+            or f"{SPEC_PIPELINE}={SPEC_AVERAGE_CHECK_RUB}",
+            "LEAKWATCH_CHDB_PATH": str(STATE / "demo-chdb"),
+            "LEAKWATCH_WORKER_DATA_DIR": str(STATE / "demo-faust")}
+
+
+def check_settings(env: dict[str, str]) -> None:
+    """The children's settings, checked here before anything starts: a wrong one is printed on
+    this terminal (naming it) and stops the demo, instead of only in a child's log file."""
+    from leakwatch.settings import load_settings
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        load_settings()  # prints the error and raises SettingsError (exit 2)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _tail(path, lines: int = 15) -> str:
+    """The end of a child's log, for the terminal when it failed to start."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").rstrip().splitlines()[-lines:]
+    except OSError:
+        return ""
+    return "\n".join(f"  | {line}" for line in text)
+
+
+def _failed(what: str, path) -> SystemExit:
+    tail = _tail(path)
+    return SystemExit(f"{what}; the end of {path}:\n{tail}" if tail else f"{what}; see {path}")
+
+
 def run(args) -> int:
     given = os.environ.get("LEAKWATCH_WEB_TOKEN")  # the board's reviews: this one, or one made for this run
-    env = {**os.environ,
-           "LEAKWATCH_WEB_TOKEN": given or secrets.token_urlsafe(12),
-           "LEAKWATCH_WORKER_WEB_PORT": str(args.worker_port),
-           "LEAKWATCH_SINK_WEB_PORT": str(args.port),
-           "LEAKWATCH_SINK_URL": f"http://127.0.0.1:{args.port}",
-           "LEAKWATCH_GRACE_PERIOD_S": os.environ.get("LEAKWATCH_GRACE_PERIOD_S", "3"),
-           "LEAKWATCH_CHDB_PATH": str(STATE / "demo-chdb"),
-           "LEAKWATCH_WORKER_DATA_DIR": str(STATE / "demo-faust")}
+    env = demo_environment(args, os.environ)
+    check_settings(env)
     started: list[subprocess.Popen] = []
     log, sim_log, sink_log = STATE / "demo-worker.log", STATE / "demo-simulator.log", STATE / "demo-sink.log"
     react_log = STATE / "demo-reactivation.log"
@@ -78,7 +118,7 @@ def run(args) -> int:
         try:
             wait_healthy(url, sink, 180, name="sink")
         except NotHealthy as exc:
-            raise SystemExit(f"{exc}; see {sink_log}") from None
+            raise _failed(str(exc), sink_log) from None
         login = "LEAKWATCH_WEB_TOKEN" if given else f"the token {env['LEAKWATCH_WEB_TOKEN']} (made for this run)"
         print(f"web board: {url}/  (reviews: log in with {login}; log: {sink_log})")
         worker = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "worker"], env=env,
@@ -91,8 +131,12 @@ def run(args) -> int:
                 took = wait_healthy(f"http://127.0.0.1:{args.worker_port}", worker, 600, name="worker",
                                     on_wait=lambda s: status.update(f"{waiting}… {s:.0f} s"))
         except NotHealthy as exc:
-            raise SystemExit(f"{exc}; see {log}") from None
+            raise _failed(str(exc), log) from None
         print(f"worker ready in {took:.0f} s (log: {log})")
+        whose = "yours" if os.environ.get("LEAKWATCH_AVERAGE_CHECK_RUB") else "the design's, for the spec days"
+        print(f"average check: {env['LEAKWATCH_AVERAGE_CHECK_RUB']} (LEAKWATCH_AVERAGE_CHECK_RUB, {whose}; other "
+              f"pipelines: their won deals' mean). The design's example days: `leakwatch simulate spec`, then "
+              f"{url}/?from=2026-11-18 (card 1) and ?from=2026-11-19 (card 2)")
         # The «Воронка отказов»: refusals.classified -> refusals.reactivation (CRM tasks off by default).
         react = subprocess.Popen([sys.executable, "-m", "leakwatch.cli", "reactivation", "run"], env=env,
                                  stdout=react_log.open("w"), stderr=subprocess.STDOUT)
@@ -109,7 +153,7 @@ def run(args) -> int:
             for proc, name, path in ((worker, "worker", log), (sink, "sink", sink_log),
                                      (react, "reactivation", react_log)):
                 if proc.poll() is not None:
-                    print(f"{name} exited ({proc.returncode}); see {path}", file=sys.stderr)
+                    print(_failed(f"{name} exited ({proc.returncode})", path).code, file=sys.stderr)
                     return 1
             try:
                 line = summary(httpx.get(f"{url}/cards", timeout=10).json())
