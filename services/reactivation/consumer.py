@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import orjson
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
 from leakwatch.domain.reactivation import decide
 from leakwatch.errors import StartupError
@@ -28,6 +28,7 @@ from schemas.decoding import decode, payload_text
 from schemas.events import ClassifiedRefusal, DeadLetter
 from schemas.reactivation import ReactivationEntry
 from schemas.topics import CLASSIFIED, DEADLETTER, REACTIVATION
+from services.batch_consumer import BatchConsumer, group_config
 from services.kafka_out import DeliveryFailed, EventProducer
 from services.reactivation.crm_tasks import TaskWriter, create_with_retries
 
@@ -91,76 +92,40 @@ def batch_size(has_writer: bool) -> int:
 
 def consumer_config(settings: Settings, has_writer: bool) -> dict:
     worst_s = settings.reactivation_crm_max_attempts * (settings.reactivation_crm_timeout_s + 30) if has_writer else 0
-    return {
-        **kafka_config(settings.kafka_bootstrap),
-        "group.id": f"{settings.app_id}-reactivation",
-        "enable.auto.commit": False,
-        "auto.offset.reset": "earliest",
-        "session.timeout.ms": int(settings.broker_session_timeout_s * 1000),
-        "heartbeat.interval.ms": int(settings.broker_heartbeat_interval_s * 1000),
-        # A batch waits for the CRM's retries; the poll interval must outlast the worst one.
-        "max.poll.interval.ms": int((300 + worst_s * batch_size(has_writer)) * 1000),
-    }
+    # A batch waits for the CRM's retries; the poll interval must outlast the worst one.
+    return group_config(settings, "reactivation", max_poll_interval_s=300 + worst_s * batch_size(has_writer))
 
 
-class ReactivationService:
+class ReactivationService(BatchConsumer):
     def __init__(self, settings: Settings, producer: EventProducer, writer: TaskWriter | None,
                  stop: threading.Event):
-        self._settings, self._producer, self._writer, self._stop = settings, producer, writer, stop
+        super().__init__(consumer_config(settings, writer is not None), stop)
+        self._settings, self._producer, self._writer = settings, producer, writer
+        self.topics = [settings.topic(CLASSIFIED.name)]
+        self.batch_size = batch_size(writer is not None)
         self.listing: dict[str, Listed] = {}
         self.handled = 0
 
-    def _on_assign(self, consumer, partitions) -> None:
+    def on_assign(self, consumer, partitions) -> None:
         self.listing = read_listing(self._settings)
         log.info("assigned %d partitions; %d deals listed, %d active", len(partitions), len(self.listing),
                  sum(1 for v in self.listing.values() if v.active))
 
-    def run(self) -> None:
-        consumer = Consumer(consumer_config(self._settings, self._writer is not None))
-        consumer.subscribe([self._settings.topic(CLASSIFIED.name)], on_assign=self._on_assign)
+    def store_batch(self, messages) -> bool:
+        """Publish the batch's entries; durable once Kafka acked them (then the list is updated)."""
+        listing = dict(self.listing)
         try:
-            while not self._stop.is_set():
-                messages = [m for m in consumer.consume(batch_size(self._writer is not None), timeout=0.5) if self._usable(m)]
-                if not messages:
-                    continue
-                listing = dict(self.listing)
-                try:
-                    for msg in messages:
-                        self.handle(msg.value(), msg.key(), msg.partition(), msg.offset(), listing)
-                    self._producer.flush()
-                except DeliveryFailed:
-                    log.exception("batch not delivered; reading it again")
-                    self._rewind(consumer, messages)
-                    self._stop.wait(1.0)
-                    continue
-                self.listing = listing
-                consumer.commit(offsets=self._next_offsets(messages), asynchronous=False)
-                self.handled += len(messages)
-        finally:
-            consumer.close()
-
-    @staticmethod
-    def _usable(msg) -> bool:
-        if msg.error():
-            if msg.error().code() != KafkaError._PARTITION_EOF:
-                log.warning("consumer: %s", msg.error())
+            for msg in messages:
+                self.handle(msg.value(), msg.key(), msg.partition(), msg.offset(), listing)
+            self._producer.flush()
+        except DeliveryFailed:
+            log.exception("batch not delivered; reading it again")
+            self.rewind(messages)
+            self._stop.wait(1.0)
             return False
+        self.listing = listing
+        self.handled += len(messages)
         return True
-
-    @staticmethod
-    def _next_offsets(messages) -> list[TopicPartition]:
-        last: dict[tuple[str, int], int] = {}
-        for m in messages:
-            last[(m.topic(), m.partition())] = max(last.get((m.topic(), m.partition()), -1), m.offset())
-        return [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
-
-    @staticmethod
-    def _rewind(consumer, messages) -> None:
-        first: dict[tuple[str, int], int] = {}
-        for m in messages:
-            first.setdefault((m.topic(), m.partition()), m.offset())
-        for (t, p), o in first.items():
-            consumer.seek(TopicPartition(t, p, o))
 
     def _dead_letter(self, letter: DeadLetter) -> None:
         key = letter.key.encode() if letter.key else None

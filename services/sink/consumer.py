@@ -10,11 +10,10 @@ failure. A crash re-reads from the last commit; ReplacingMergeTree keeps one row
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from datetime import datetime, timezone
 
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Producer
 
 from leakwatch.domain.retry import backoff_delay
 from leakwatch.logs import kafka_config
@@ -23,6 +22,7 @@ from leakwatch.store.clickhouse import ClickHouseStore
 from schemas.decoding import payload_text
 from schemas.events import DeadLetter
 from schemas.topics import CLASSIFIED, DEADLETTER, WON_DEALS
+from services.batch_consumer import BatchConsumer, group_config
 from services.sink import metrics
 from services.sink.rows import refusal_from, won_from
 
@@ -31,15 +31,7 @@ LAG_INTERVAL_S = 15.0
 
 
 def consumer_config(settings: Settings) -> dict:
-    return {
-        **kafka_config(settings.kafka_bootstrap),
-        "group.id": f"{settings.app_id}-sink",
-        "enable.auto.commit": False,
-        "auto.offset.reset": "earliest",
-        "session.timeout.ms": int(settings.broker_session_timeout_s * 1000),
-        "heartbeat.interval.ms": int(settings.broker_heartbeat_interval_s * 1000),
-        "max.poll.interval.ms": int(settings.broker_max_poll_interval_s * 1000),
-    }
+    return group_config(settings, "sink", max_poll_interval_s=settings.broker_max_poll_interval_s)
 
 
 class SinkHealth:
@@ -57,44 +49,31 @@ class SinkHealth:
         return out
 
 
-class ClassifiedSink:
+class ClassifiedSink(BatchConsumer):
     def __init__(self, settings: Settings, store: ClickHouseStore):
+        super().__init__(consumer_config(settings))
         self.s, self.store = settings, store
         self.refusals_topic = settings.topic(CLASSIFIED.name)
         self.won_topic = settings.topic(WON_DEALS.name)
+        self.topics = [self.refusals_topic, self.won_topic]
+        self.batch_size, self.poll_timeout_s = settings.sink_batch_rows, settings.sink_batch_seconds
         self.health = SinkHealth()
-        self._stop = threading.Event()
-        self._consumer: Consumer | None = None
+        self._lags_at = time.monotonic()
         self._dead = Producer({**kafka_config(settings.kafka_bootstrap), "acks": "all",
                                "enable.idempotence": True})
 
-    def stop(self) -> None:
-        self._stop.set()
-
-    def run(self) -> None:
-        self._consumer = c = Consumer(consumer_config(self.s))
-        c.subscribe([self.refusals_topic, self.won_topic])
-        lags_at = time.monotonic()
-        try:
-            while not self._stop.is_set():
-                messages = c.consume(num_messages=self.s.sink_batch_rows, timeout=self.s.sink_batch_seconds)
-                batch = [m for m in messages if not self._is_error(m)]
-                if batch:
-                    self._store_with_retry(batch)
-                    self._commit(batch)
-                if time.monotonic() - lags_at > LAG_INTERVAL_S:
-                    self._publish_lags()
-                    lags_at = time.monotonic()
-        finally:
-            c.close()
-
-    def _is_error(self, m) -> bool:
-        err = m.error()
-        if err is None:
-            return False
-        if err.code() != KafkaError._PARTITION_EOF:
-            log.warning("consumer error: %s", err)
+    def store_batch(self, batch) -> bool:
+        self._store_with_retry(batch)  # returns once stored; raises (nothing committed) on stop
         return True
+
+    def on_committed(self, batch) -> None:
+        metrics.COMMITTED_BATCHES.inc()
+        self.health.last_commit_at = time.monotonic()
+
+    def between_batches(self) -> None:
+        if time.monotonic() - self._lags_at > LAG_INTERVAL_S:
+            self._publish_lags()
+            self._lags_at = time.monotonic()
 
     def _rows(self, batch):
         refusals, won = [], []
@@ -145,7 +124,7 @@ class ClassifiedSink:
     def _wait_polling(self, delay: float) -> None:
         """Sleep out a backoff while staying in the group: paused partitions, polls that
         return nothing (a rebalance meanwhile re-delivers the batch to the new owner)."""
-        c = self._consumer
+        c = self.consumer
         assigned = c.assignment()
         c.pause(assigned)
         try:
@@ -158,18 +137,6 @@ class ClassifiedSink:
         finally:
             c.resume(c.assignment())
 
-    def _commit(self, batch) -> None:
-        last: dict[tuple[str, int], int] = {}
-        for m in batch:
-            last[(m.topic(), m.partition())] = max(last.get((m.topic(), m.partition()), -1), m.offset())
-        offsets = [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
-        try:
-            self._consumer.commit(offsets=offsets, asynchronous=False)
-            metrics.COMMITTED_BATCHES.inc()
-            self.health.last_commit_at = time.monotonic()
-        except Exception as exc:  # revoked meanwhile: the new owner re-inserts (idempotent)
-            log.warning("offset commit failed (%s); the batch will be re-read", exc)
-
     def _dead_letter(self, m, reason: str) -> None:
         log.warning("dead letter %s[%s]@%s: %s", m.topic(), m.partition(), m.offset(), reason)
         metrics.DEAD_LETTERS.labels(m.topic()).inc()
@@ -180,7 +147,7 @@ class ClassifiedSink:
 
     def _publish_lags(self) -> None:
         """For the lag alert; from the consumer's own thread (librdkafka handles are not shared)."""
-        c = self._consumer
+        c = self.consumer
         try:
             lags = {}
             for tp in c.committed(c.assignment(), timeout=5):
