@@ -158,6 +158,8 @@ class Settings(BaseSettings):
     @field_validator("kafka_bootstrap")
     @classmethod
     def _bootstrap(cls, value: str) -> str:
+        if "://" in value:  # librdkafka would look up a host named "kafka://…"
+            raise ValueError(f"expected host:port[,host:port] without a scheme, got {value!r}")
         for server in value.split(","):
             host, sep, port = server.strip().rpartition(":")
             if not sep or not host or not port.isdigit():
