@@ -55,7 +55,8 @@ def run(args) -> int:
             hint = " (set LEAKWATCH_WEB_TOKEN: it listens beyond loopback)" if why == 401 else ""
             return None, f"{source.where} answered HTTP {why}{hint}"
         except (httpx.HTTPError, OSError) as exc:
-            return None, f"no answer from {source.where} (--url or LEAKWATCH_SINK_URL; is `leakwatch sink` running?): {exc}"
+            return None, (f"no answer from {source.where} (--url or LEAKWATCH_SINK_URL; "
+                          f"is `leakwatch sink` running?): {exc}")
 
     def frame():
         shown, problem = read()
