@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from confluent_kafka import Consumer, Producer  # noqa: E402
-from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+
+from benchmarks.kafka_setup import create_leader_topic, create_topics, free_port, run_child  # noqa: E402
 
 # The Faust settings the project tunes in streams/app.py, at Faust's own defaults: the
 # "before" figure of the trivial agent.
@@ -43,13 +42,6 @@ FAUST_DEFAULTS = {
     "producer_max_batch_size": 16384,
     "broker_max_poll_records": None,
 }
-
-
-def create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics([NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names])
-    for f in futures.values():
-        f.result()
 
 
 def fill(bootstrap: str, topic: str, n: int, size: int = 355) -> None:
@@ -97,22 +89,7 @@ def faust_forward_rate(bootstrap: str, topic: str, n: int, *, partitions: int, f
     cmd = [sys.executable, str(Path(__file__).resolve()), "faust-child", "--bootstrap", bootstrap, "--topic", topic,
            "--messages", str(n), "--partitions", str(partitions), "--out", str(out),
            "--settings", json.dumps(settings), "--datadir", str(tmp / "faust")]
-    with (tmp / "faust.log").open("w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
-        try:
-            deadline = time.monotonic() + timeout_s
-            while not out.exists() and proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.5)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    if not out.exists():
-        raise RuntimeError(f"the Faust baseline produced no figure; see {tmp / 'faust.log'}")
-    return json.loads(out.read_text())
+    return run_child(cmd, out, tmp / "faust.log", timeout_s, what="the Faust baseline")
 
 
 def _faust_child(args) -> None:
@@ -124,7 +101,7 @@ def _faust_child(args) -> None:
 
     app_id = f"faust-baseline-{uuid.uuid4().hex[:8]}"
     settings = Settings(kafka_bootstrap=args.bootstrap, app_id=app_id, topic_partitions=args.partitions,
-                        worker_data_dir=Path(args.datadir), worker_web_port=_free_port())
+                        worker_data_dir=Path(args.datadir), worker_web_port=free_port())
     app = faust_app(settings)
     for name, value in json.loads(args.settings).items():
         setattr(app.conf, name, value)
@@ -148,20 +125,12 @@ def _faust_child(args) -> None:
                                                       "msgs_per_cpu_s": args.messages / cpu}))
 
     create_topics(args.bootstrap, [sink_name], args.partitions)
-    create_topics(args.bootstrap, [f"{app_id}-__assignor-__leader"], 1)  # the project declares no topic via Faust
+    create_leader_topic(args.bootstrap, app_id)
     print("faust settings:", {k: getattr(app.conf, k) for k in FAUST_DEFAULTS}, flush=True)
     # As `leakwatch worker` runs it (streams/cli.py): at "warning" Faust's start-up spinner
     # would set the root logger to DEBUG, and every debug call would build a record.
     configure_logging(args.loglevel)
     Worker(app, loglevel=args.loglevel, quiet=True, redirect_stdouts=False).execute_from_commandline()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> int:

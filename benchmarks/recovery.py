@@ -35,7 +35,8 @@ from schemas.decoding import decode  # noqa: E402
 from schemas.topics import BY_NAME  # noqa: E402
 from benchmarks.bench import simulated_stream  # noqa: E402
 from streams.topology import DEAL_STATE_TABLE  # noqa: E402
-from tests.support.servers import ROOT as REPO, KafkaBroker, WorkerProcess  # noqa: E402
+from benchmarks.kafka_setup import broker_on  # noqa: E402
+from tests.support.servers import KafkaBroker, WorkerProcess  # noqa: E402
 
 
 def state_templates(n: int = 300) -> list[dict]:
@@ -90,39 +91,17 @@ def start_and_probe(worker: WorkerProcess, broker: KafkaBroker, seed: int, timeo
     return {"recovery_s": round(done - started, 1), "http_up_s": round(answered, 1), "rss_mb": round(rss)}
 
 
-def wait_for_coordinator(bootstrap: str, timeout_s: float) -> None:
-    """A broker that just started answers NOT_COORDINATOR for a while; the worker's
-    start-up offset pinning does not wait for it."""
-    from confluent_kafka import Consumer, KafkaException, TopicPartition
-
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "recovery-bench-probe"})
-    deadline = time.monotonic() + timeout_s
-    try:
-        while True:
-            try:
-                consumer.committed([TopicPartition("__consumer_offsets", 0)], timeout=10)
-                return
-            except KafkaException:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(1)
-    finally:
-        consumer.close()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deals", type=int, nargs="+", default=[100_000])
     parser.add_argument("--store", nargs="+", default=["memory://", "rocksdb://"])
-    parser.add_argument("--kafka-port", type=int, default=39192)
+    parser.add_argument("--kafka-port", type=int, help="default: a free port")
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--timeout-s", type=float, default=1800.0)
     args = parser.parse_args()
-    broker = KafkaBroker(port=args.kafka_port, state_dir=REPO / ".local" / "recovery-kafka")
-    broker.start()
-    wait_for_coordinator(broker.bootstrap, args.timeout_s)
     results = []
-    try:
+    # A fresh broker's NOT_COORDINATOR: each worker's start retries it (pin_start_offsets).
+    with broker_on(args.kafka_port, "recovery-kafka") as broker:
         for deals in args.deals:
             for store in args.store:
                 tmp = Path(tempfile.mkdtemp(prefix="leakwatch-recovery-"))
@@ -143,8 +122,6 @@ def main() -> int:
                     worker.stop()
                 print(json.dumps(row), flush=True)
                 results.append(row)
-    finally:
-        broker.stop()
     print(json.dumps({"recovery": results}))
     return 0
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,11 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
-
-from benchmarks.baselines import _free_port  # noqa: E402
-from benchmarks.recovery import fill_changelog, wait_for_coordinator  # noqa: E402
-from tests.support.servers import ROOT as REPO, KafkaBroker  # noqa: E402
+from benchmarks.kafka_setup import broker_on, create_leader_topic, create_topics, free_port, run_child  # noqa: E402
+from benchmarks.recovery import fill_changelog  # noqa: E402
 
 
 def _child(args) -> None:
@@ -44,7 +39,7 @@ def _child(args) -> None:
 
     started = time.time()
     settings = Settings(kafka_bootstrap=args.bootstrap, app_id=args.app_id, topic_partitions=args.partitions,
-                        worker_data_dir=Path(args.datadir), worker_web_port=_free_port(), table_store=args.store)
+                        worker_data_dir=Path(args.datadir), worker_web_port=free_port(), table_store=args.store)
     app = faust_app(settings)
     source = app.topic(args.topic, key_type=bytes, value_type=bytes)
     table = app.Table(DEAL_STATE_TABLE, default=None, partitions=args.partitions,
@@ -69,23 +64,8 @@ def start_once(bootstrap: str, app_id: str, topic: str, partitions: int, store: 
     cmd = [sys.executable, str(Path(__file__).resolve()), "child", "--bootstrap", bootstrap, "--app-id", app_id,
            "--topic", topic, "--partitions", str(partitions), "--store", store, "--datadir", str(datadir),
            "--out", str(out)]
-    with (datadir.parent / "child.log").open("a") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
-        try:
-            deadline = time.monotonic() + timeout_s
-            while not out.exists() and proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.5)
-            time.sleep(0.2)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    if not out.exists():
-        raise RuntimeError(f"no ready figure; see {datadir.parent / 'child.log'}")
-    figures = json.loads(out.read_text())
+    figures = run_child(cmd, out, datadir.parent / "child.log", timeout_s, what="the table-recovery child",
+                        settle_s=0.2, stop_wait_s=60)
     return {"ready_s": round(figures["ready_s"], 1), "deals_loaded": figures["deals"]}
 
 
@@ -94,7 +74,7 @@ def main() -> int:
     parser.add_argument("mode", nargs="?", default="run", choices=("run", "child"))
     parser.add_argument("--deals", type=int, default=20_000)
     parser.add_argument("--store", nargs="+", default=["memory://", "rocksdb://"])
-    parser.add_argument("--kafka-port", type=int, default=39192)
+    parser.add_argument("--kafka-port", type=int, help="default: a free port")
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--timeout-s", type=float, default=1800.0)
     parser.add_argument("--bootstrap")
@@ -107,21 +87,14 @@ def main() -> int:
         args.store = args.store[0] if isinstance(args.store, list) else args.store
         _child(args)
         return 0
-    broker = KafkaBroker(port=args.kafka_port, state_dir=REPO / ".local" / "recovery-kafka")
-    broker.start()
-    try:
-        wait_for_coordinator(broker.bootstrap, args.timeout_s)
-        admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    # A fresh broker answers NOT_COORDINATOR for a while; Faust's group join retries it.
+    with broker_on(args.kafka_port, "recovery-kafka") as broker:
         for store in args.store:
             app_id = f"table-recovery-{uuid.uuid4().hex[:6]}"
             topic, changelog = f"{app_id}-input", f"{app_id}-deal_state-changelog"
-            futures = admin.create_topics([
-                NewTopic(topic, num_partitions=args.partitions, replication_factor=1),
-                NewTopic(changelog, num_partitions=args.partitions, replication_factor=1,
-                         config={"cleanup.policy": "compact"}),
-                NewTopic(f"{app_id}-__assignor-__leader", num_partitions=1, replication_factor=1)])
-            for f in futures.values():
-                f.result()
+            create_topics(broker.bootstrap, [topic], args.partitions)
+            create_topics(broker.bootstrap, [changelog], args.partitions, config={"cleanup.policy": "compact"})
+            create_leader_topic(broker.bootstrap, app_id)
             size = fill_changelog(broker.bootstrap, changelog, args.partitions, args.deals)
             datadir = Path(tempfile.mkdtemp(prefix="lw-table-recovery-")) / "faust"
             row = {"deals": args.deals, "store": store, "changelog_mb": round(size / 2**20)}
@@ -130,8 +103,6 @@ def main() -> int:
             row["restart"] = start_once(broker.bootstrap, app_id, topic, args.partitions, store, datadir,
                                         args.timeout_s)
             print(json.dumps(row), flush=True)
-    finally:
-        broker.stop()
     return 0
 
 

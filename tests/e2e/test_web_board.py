@@ -29,30 +29,11 @@ def rub(value: int) -> str:
     return "₽" + f"{value:,}".replace(",", " ")
 
 
-def wait_for_group_coordinator(bootstrap: str, timeout_s: float = 120.0) -> None:
-    """A fresh broker answers NOT_COORDINATOR until __consumer_offsets is loaded; the worker's
-    start (pin_start_offsets) does not retry that yet, so wait for it here."""
-    from confluent_kafka import Consumer, KafkaException, TopicPartition
-
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "board-test-probe"})
-    deadline = time.monotonic() + timeout_s
-    try:
-        while True:
-            try:
-                consumer.committed([TopicPartition("board-test-probe", 0)], timeout=10)
-                return
-            except KafkaException:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(1)
-    finally:
-        consumer.close()
-
-
 @pytest.fixture
 def stack(kafka, tmp_path):
     require_browser()
-    wait_for_group_coordinator(kafka.bootstrap)
+    # A fresh broker answers NOT_COORDINATOR for a while: the worker's start retries it
+    # (pin_start_offsets, LEAKWATCH_STARTUP_DEADLINE_S), so the test does not wait for it.
     # A generous classifier deadline: on a loaded machine the embedded engine can take long.
     # The board is the sink's: the process that owns ClickHouse serves the page.
     worker = WorkerProcess.configure(kafka, tmp_path, average_check_rub=f"{spec.PIPELINE}=40000",
