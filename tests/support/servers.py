@@ -58,6 +58,10 @@ class KafkaBroker:
     def stop(self) -> None:
         subprocess.run([str(KAFKA_SCRIPT), "stop"], env=self._env(), check=False)
 
+    def resume(self) -> None:
+        """Start again after `stop`, on the same port and data dir (topics and offsets kept)."""
+        subprocess.run([str(KAFKA_SCRIPT), "start"], env=self._env(), check=True)
+
 
 def _spawn(env: dict, log_path: Path, command: str, starts: int) -> subprocess.Popen:
     log = log_path.open("a")
