@@ -201,14 +201,15 @@ class Produce:
 
 
 def faust_child_pid(worker: WorkerProcess) -> int | None:
-    """`leakwatch worker` supervises the Faust process; its child is the one to watch."""
+    """The Faust process to watch: `leakwatch worker` itself (it runs Faust in-process), or
+    its child if it ever supervises one (before, this returned None: CPU figures of 0)."""
     if not worker.proc:
         return None
     try:
         children = Path(f"/proc/{worker.proc.pid}/task/{worker.proc.pid}/children").read_text().split()
     except OSError:
         return None
-    return int(children[0]) if children else None
+    return int(children[0]) if children else worker.proc.pid
 
 
 def proc_figures(pid: int | None) -> tuple[float, float]:

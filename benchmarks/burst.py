@@ -137,16 +137,23 @@ def main() -> int:
         Produce(broker, prefix).burst(stream)
         result["produce_s"] = round(time.monotonic() - started, 1)
         deadline = started + args.timeout_s
-        complete = False
-        while time.monotonic() < deadline:
-            missing = len(lost - reader.seen)
-            if not missing:
-                w_rows = partition_offsets(broker.bootstrap, app, worker_topics)
-                s_rows = partition_offsets(broker.bootstrap, f"{app}-sink", sink_topics)
-                if not behind(w_rows) and not behind(s_rows):
-                    complete = True
-                    break
-            time.sleep(1.0)
+        complete, said = False, time.monotonic()
+        try:
+            while time.monotonic() < deadline:
+                missing = len(lost - reader.seen)
+                if not missing:
+                    w_rows = partition_offsets(broker.bootstrap, app, worker_topics)
+                    s_rows = partition_offsets(broker.bootstrap, f"{app}-sink", sink_topics)
+                    if not behind(w_rows) and not behind(s_rows):
+                        complete = True
+                        break
+                if time.monotonic() - said > 30:
+                    said = time.monotonic()
+                    say(f"+{said - started:.0f}s: {stream.lost - missing}/{stream.lost} lost deals on the topic, "
+                        f"worker behind {behind(partition_offsets(broker.bootstrap, app, worker_topics))}")
+                time.sleep(1.0)
+        except KeyboardInterrupt:  # Ctrl-C: the figures so far, marked incomplete
+            say("interrupted")
         result["seconds"] = round(time.monotonic() - started, 1) if complete else None
         _, worker_cpu1 = proc_figures(faust_pid)
         _, sink_cpu1 = proc_figures(worker.sink_proc.pid)
