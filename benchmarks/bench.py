@@ -71,19 +71,21 @@ class Stream:
     items: list[tuple[str, bytes, bytes, bool]] = field(default_factory=list)
     deals: int = 0
     lost: int = 0
+    lost_ids: list[str] = field(default_factory=list)  # every deal that ends lost (target or not)
 
     @property
     def target_refusals(self) -> int:
         return sum(1 for *_, t in self.items if t)
 
 
-def simulated_stream(events: int, *, lost_share: float, seed: int) -> Stream:
+def simulated_stream(events: int | None, *, lost_share: float, seed: int, lost_deals: int | None = None) -> Stream:
     """Realistic traffic: every deal is created and talked to (calls with transcripts, chats,
     tasks, materials); `lost_share` of the deals end lost, a quarter of target ones won, the
-    rest stay open (their closing event is left out), as in a CRM where most deals are live."""
+    rest stay open (their closing event is left out), as in a CRM where most deals are live.
+    Stops at `events` events, or once `lost_deals` deals ended lost."""
     out = Stream()
     for deal in live_deals(load_scripts(), seed=seed, review_share=0.0):
-        if len(out.items) >= events:
+        if (events is not None and len(out.items) >= events) or (lost_deals is not None and out.lost >= lost_deals):
             break
         spec, last = deal[-1]
         ends_lost = spec is topics.DEALS and last.type == "lost"
@@ -92,6 +94,8 @@ def simulated_stream(events: int, *, lost_share: float, seed: int) -> Stream:
             deal = deal[:-1]  # still open
         out.deals += 1
         out.lost += keep_lost
+        if keep_lost:
+            out.lost_ids.append(str(last.deal_id))
         target = not deal[0][1].is_spam  # the simulator marks spam on the created event
         for i, (spec, event) in enumerate(deal):
             key = str(getattr(event, spec.key_field)).encode()
@@ -197,14 +201,15 @@ class Produce:
 
 
 def faust_child_pid(worker: WorkerProcess) -> int | None:
-    """`leakwatch worker` supervises the Faust process; its child is the one to watch."""
+    """The Faust process to watch: `leakwatch worker` itself (it runs Faust in-process), or
+    its child if it ever supervises one (before, this returned None: CPU figures of 0)."""
     if not worker.proc:
         return None
     try:
         children = Path(f"/proc/{worker.proc.pid}/task/{worker.proc.pid}/children").read_text().split()
     except OSError:
         return None
-    return int(children[0]) if children else None
+    return int(children[0]) if children else worker.proc.pid
 
 
 def proc_figures(pid: int | None) -> tuple[float, float]:

@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Moscow"  # where "today" starts for the boards
     baseline_days: int = Field(28, ge=1, le=365)
 
-    # Spike alerts (alerts.leak_spikes), checked by the worker
+    # Spike alerts (alerts.leak_spikes), checked by the sink
     spike_leak_factor: float = Field(1.5, gt=1.0)  # leak of the last 24 h vs the average day
     spike_burst_per_hour: int = Field(10, ge=1)  # salvageable refusals in the last hour
     spike_check_interval_s: float = Field(60.0, ge=1.0)

@@ -158,9 +158,11 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
 
 
 def consumed_topics(settings: Settings) -> list[str]:
-    """The topics the worker's consumer group reads as streams (not table changelogs)."""
+    """The topics the worker's consumer group reads as streams (not table changelogs). Not
+    won-deals: the worker only writes it (the sink reads it); a start offset pinned there
+    would show the group forever behind on a topic it never reads."""
     t = settings.topic
-    return [t(spec.name) for spec in public.INPUTS] + [t(REFUSAL_REQUESTS), t(WON_DEALS)]
+    return [t(spec.name) for spec in public.INPUTS] + [t(REFUSAL_REQUESTS)]
 
 
 def pin_start_offsets(settings: Settings, timeout_s: float = 30.0) -> int:

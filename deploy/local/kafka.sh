@@ -2,7 +2,8 @@
 # A single-node Apache Kafka (KRaft) on 127.0.0.1, built from Maven Central jars.
 # Usage: deploy/local/kafka.sh start|stop|status
 # Settings (env): KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093),
-#                 LEAKWATCH_STATE_DIR (<repo>/.local), KAFKA_HEAP (512m).
+#                 LEAKWATCH_STATE_DIR (<repo>/.local), KAFKA_HEAP (512m),
+#                 KAFKA_START_TIMEOUT_S (60: how long start waits for the broker to answer).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -72,12 +73,13 @@ start() {
   : > "$LOG"
   setsid "${java_cmd[@]}" kafka.Kafka "$CONF" >>"$LOG" 2>&1 < /dev/null &
   echo $! > "$PIDFILE"
-  for _ in $(seq 1 120); do
+  local limit="${KAFKA_START_TIMEOUT_S:-60}"
+  for _ in $(seq 1 $((limit * 2))); do
     if answers; then echo "kafka: up on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"))"; return; fi
     if ! running; then echo "kafka: exited during start-up; see $LOG" >&2; tail -20 "$LOG" >&2; exit 1; fi
     sleep 0.5
   done
-  echo "kafka: did not answer within 60 s; see $LOG" >&2
+  echo "kafka: did not answer within $limit s; see $LOG" >&2
   stop
   exit 1
 }

@@ -1,8 +1,8 @@
 """Spike detection: is the leak far above its baseline, or do salvageable refusals come
-in a burst? Pure: the worker passes in the numbers and the clock.
+in a burst? Pure: the sink passes in the numbers and the clock.
 
 `SpikeRules` is the one definition of both rules (factor, burst threshold, windows and the
-baseline's length). The worker checks it (streams/agents/leak_spikes.py), and
+baseline's length). The sink checks it (services/sink/periodic.py), and
 `leakwatch grafana build` writes the same numbers into Grafana's alert rules and
 Prometheus's deploy/prometheus/alerts.yml. Its defaults are the settings' defaults, so an
 operator changes them in one place: LEAKWATCH_SPIKE_LEAK_FACTOR, LEAKWATCH_SPIKE_BURST_PER_HOUR,
@@ -11,6 +11,7 @@ LEAKWATCH_BASELINE_DAYS (and `leakwatch grafana build|push --leak-factor …` fo
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -67,6 +68,18 @@ class SpikeRules:
             message_ru=f"За последний час {_salvageable_ru(salvageable_last_hour)} (порог {self.burst_per_hour})",
             created_at=now,
         )
+
+
+def new_alerts(candidates: Iterable[LeakSpikeAlert | None], published: Collection[str]) -> list[LeakSpikeAlert]:
+    """The alerts of one check that are still to be published: an alert_id (window + level)
+    goes out once, so ids already on the topic (or in flight) and repeats within the check
+    are dropped; the first of a repeat wins. `None` is a rule that did not fire."""
+    out, seen = [], set(published)
+    for alert in candidates:
+        if alert is not None and alert.alert_id not in seen:
+            seen.add(alert.alert_id)
+            out.append(alert)
+    return out
 
 
 def _salvageable_ru(n: int) -> str:

@@ -16,3 +16,5 @@ SINK_LAG = Gauge("leakwatch_sink_lag", "Messages behind the partition end", ["to
 LEAK_TODAY_RUB = Gauge("leakwatch_leak_today_rub", "Leak of the current day (salvageable money)")
 SALVAGEABLE_TODAY = Gauge("leakwatch_salvageable_today", "Salvageable refusals of the current day")
 TARGET_REFUSALS_TODAY = Gauge("leakwatch_target_refusals_today", "Target refusals of the current day")
+SPIKE_ALERTS = Counter("leakwatch_spike_alerts_total", "Spike alerts published to alerts.leak_spikes (once each)", ["kind"])
+SPIKE_CHECKS = Counter("leakwatch_spike_checks_total", "Completed spike checks (rules measured, topic read back)")

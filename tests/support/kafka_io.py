@@ -61,16 +61,27 @@ def group_lag(bootstrap: str, group: str, topic_names: list[str]) -> int:
 
 
 def _group_lag(bootstrap: str, group: str, topic_names: list[str]) -> int:
+    return sum(end - max(committed, 0) for _, _, committed, end in _partition_offsets(bootstrap, group, topic_names))
+
+
+def partition_offsets(bootstrap: str, group: str, topic_names: list[str]) -> list[tuple[str, int, int, int]]:
+    """(topic, partition, committed offset (-1: none), end offset) of every partition."""
+    from streams.topology import with_retries
+
+    return with_retries("reading the group's offsets",
+                        lambda: _partition_offsets(bootstrap, group, topic_names), 60)
+
+
+def _partition_offsets(bootstrap: str, group: str, topic_names: list[str]) -> list[tuple[str, int, int, int]]:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
     try:
         meta = admin.list_topics(timeout=10).topics
         tps = [TopicPartition(t, p) for t in topic_names for p in meta[t].partitions]
-        committed = consumer.committed(tps, timeout=10)
-        lag = 0
-        for tp in committed:
+        out = []
+        for tp in consumer.committed(tps, timeout=10):
             _, high = consumer.get_watermark_offsets(tp, timeout=10)
-            lag += high - (tp.offset if tp.offset >= 0 else 0)
-        return lag
+            out.append((tp.topic, tp.partition, tp.offset if tp.offset >= 0 else -1, high))
+        return out
     finally:
         consumer.close()

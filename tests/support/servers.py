@@ -48,8 +48,9 @@ class KafkaBroker:
         return f"127.0.0.1:{self.port}"
 
     def _env(self) -> dict:
-        return {**os.environ, "KAFKA_PORT": str(self.port), "KAFKA_CONTROLLER_PORT": str(self.port + 1),
-                "LEAKWATCH_STATE_DIR": str(self.state_dir)}
+        # A loaded CI machine (or a restart on a full data dir) can take minutes to answer.
+        return {"KAFKA_START_TIMEOUT_S": "180", **os.environ, "KAFKA_PORT": str(self.port),
+                "KAFKA_CONTROLLER_PORT": str(self.port + 1), "LEAKWATCH_STATE_DIR": str(self.state_dir)}
 
     def start(self) -> None:
         subprocess.run([str(KAFKA_SCRIPT), "reset"], env=self._env(), check=True, capture_output=True)
@@ -57,6 +58,10 @@ class KafkaBroker:
 
     def stop(self) -> None:
         subprocess.run([str(KAFKA_SCRIPT), "stop"], env=self._env(), check=False)
+
+    def resume(self) -> None:
+        """Start again after `stop`, on the same port and data dir (topics and offsets kept)."""
+        subprocess.run([str(KAFKA_SCRIPT), "start"], env=self._env(), check=True)
 
 
 def _spawn(env: dict, log_path: Path, command: str, starts: int) -> subprocess.Popen:
