@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+
 
 def register(sub) -> None:
     worker = sub.add_parser("worker", help="run the stream worker (Faust)")
@@ -33,9 +36,19 @@ def serve_worker(args) -> int:
     from leakwatch.settings import load_settings
     from leakwatch.store.clickhouse import ClickHouseStore
     from streams.app import create_app
+    from streams.datadir import DataDirInUse, lock_data_dir
     from streams.topology import ensure_topics, pin_start_offsets
 
     settings = load_settings()
+    if settings.table_store == "rocksdb://" and importlib.util.find_spec("rocksdict") is None:
+        print("leakwatch: invalid settings\n  LEAKWATCH_TABLE_STORE: rocksdb:// needs the rocksdict package "
+              "(a dependency in pyproject.toml: reinstall, or set memory://)", file=sys.stderr)
+        return 2
+    try:
+        lock_data_dir(settings.worker_data_dir)  # held until the process exits
+    except DataDirInUse as exc:
+        print(f"leakwatch: {exc}", file=sys.stderr)
+        return 2
     configure_logging(args.loglevel)
     ensure_topics(settings, timeout_s=settings.startup_deadline_s)
     pin_start_offsets(settings, timeout_s=settings.startup_deadline_s)
