@@ -80,8 +80,18 @@ class RefusalPublisher:
         current: dict[str, tuple[Pending, DealState]] = {}
         for p in items:
             raw_state = ctx.deal_state.get(p.deal_id)
-            if raw_state and raw_state["revision"] == p.revision:  # else a newer request is queued
-                current[p.deal_id] = (p, DealState.model_validate(raw_state))
+            if not raw_state or raw_state["revision"] != p.revision:
+                continue  # a newer request is queued
+            if not raw_state.get("ever_lost"):
+                # Only lost deals ask for records, so this revision number was reached by
+                # another history: a worker killed after its request was sent but before its
+                # changelog write, and the new owner re-folding the inputs (topics in another
+                # order). Nothing of this state to publish; the deal's loss, when folded
+                # here, asks again under a higher revision.
+                log.info("refusal request of deal %s at revision %d matches a state that was never lost "
+                         "(re-folded after a takeover): skipped", p.deal_id, p.revision)
+                continue
+            current[p.deal_id] = (p, DealState.model_validate(raw_state))
         verdicts, failed = await self._classify([(p, s) for p, s in current.values() if s.is_refusal])
 
         now = datetime.now(timezone.utc)
