@@ -67,6 +67,12 @@ class DealStates:
             raw = new.model_dump(mode="json")
             self.table[event.deal_id] = raw
             self._remember(event.deal_id, raw, new)
+        elif replayed:
+            # Written again, unchanged, so the changelog holds it: a local RocksDB store can be
+            # ahead of the changelog (killed after the put, before the changelog send was
+            # acked), and the replay of that event is the only chance to publish it — else a
+            # worker that takes the partition over later rebuilds the deal without it.
+            self.table[event.deal_id] = self.table.get(event.deal_id)
         return new, changed, replayed
 
     def _remember(self, deal_id: str, raw: dict, state: DealState) -> None:
