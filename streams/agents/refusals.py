@@ -228,13 +228,18 @@ async def publish_in_due_order(events, ack, settle, *, batch_rows: int, clock=ti
                 log.exception("unreadable refusal request at offset %s", event.message.offset)
                 await ack(event)
                 continue
-            item = Pending(request.deal_id, request.revision, event.value, [event])
-            replaced = due.push(item.deal_id, request.due_at, item)
-            if replaced is not None and replaced.revision > item.revision:
+            kept = Pending(request.deal_id, request.revision, event.value, [event])
+            replaced = due.push(kept.deal_id, request.due_at, kept)
+            if replaced is not None and replaced.revision > kept.revision:
                 # A replay of an older request after a seek: the newer one stays queued.
                 due.push(replaced.deal_id, request.due_at, replaced)
-                replaced = item
-            if replaced is not None:  # superseded: only the newest revision gets a record
+                kept, replaced = replaced, kept
+            if replaced is not None and replaced.revision == kept.revision:
+                # The same request again: a rebalance's seek re-delivered it (the same offset)
+                # or a replayed input asked twice. Acked only with the one publication, else
+                # the commit would pass a request still waiting out its grace period.
+                kept.events.extend(replaced.events)
+            elif replaced is not None:  # superseded: only the newest revision gets a record
                 for old in replaced.events:
                     await ack(old)
             metrics.REFUSALS_PENDING.set(len(due))

@@ -228,3 +228,23 @@ def test_a_replayed_older_revision_does_not_replace_the_newer(older_last):
     now = time.time()
     acked, _ = asyncio.run(replay([Event("D1", 2, now + 0.2, 5), Event("D1", 1, now + 0.2, 3)], settle))
     assert seen == [("D1", 2)] and sorted(acked) == [3, 5]
+
+
+def test_a_redelivered_request_is_acked_only_once_it_is_published():
+    # A rebalance seeks back to the committed offset: the queued request (offset 4) comes
+    # again while it waits out its grace period. Acking the first copy then would let the
+    # commit pass a request whose record is not out.
+    async def never(batch):
+        await asyncio.sleep(10)
+
+    now = time.time()
+    acked, _ = asyncio.run(replay([Event("D1", 1, now, 4), Event("D1", 1, now, 4)], never, run_s=0.3))
+    assert acked == []
+
+    seen = []
+
+    async def settle(batch):
+        seen.extend((p.deal_id, p.revision) for p in batch)
+
+    acked, _ = asyncio.run(replay([Event("D1", 1, now + 0.2, 4), Event("D1", 1, now + 0.2, 4)], settle))
+    assert seen == [("D1", 1)] and acked == [4, 4]  # one record; Faust acks an offset once
