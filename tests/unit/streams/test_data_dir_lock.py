@@ -37,3 +37,16 @@ def test_a_sigkilled_holder_leaves_the_dir_free(tmp_path):
         holder.wait(10)
     assert (tmp_path / LOCK_NAME).exists()  # the file stays, the lock does not
     os.close(lock_data_dir(tmp_path))
+
+
+def test_a_store_filled_from_another_changelog_is_removed(tmp_path):
+    from streams.datadir import drop_foreign_store
+
+    tables = tmp_path / "v1" / "tables" / "deal_state-0.db"
+    tables.mkdir(parents=True)
+    assert not drop_foreign_store(tmp_path, "id-A")  # no origin recorded yet: kept, recorded
+    assert tables.exists()
+    assert not drop_foreign_store(tmp_path, "id-A")  # the same log: kept (a restart)
+    assert tables.exists()
+    assert drop_foreign_store(tmp_path, "id-B")  # a reset broker: the old store goes
+    assert not (tmp_path / "v1").exists() and (tmp_path / "changelog.id").read_text().strip() == "id-B"
