@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 from benchmarks.baselines import _free_port  # noqa: E402
+from benchmarks.bench import proc_figures  # noqa: E402
 from benchmarks.recovery import fill_changelog, wait_for_coordinator  # noqa: E402
 from tests.support.servers import ROOT as REPO, KafkaBroker  # noqa: E402
 
@@ -71,12 +72,15 @@ def start_once(bootstrap: str, app_id: str, topic: str, partitions: int, store: 
            "--out", str(out)]
     with (datadir.parent / "child.log").open("a") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                                    [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])})
+        cpu_s = 0.0
         try:
             deadline = time.monotonic() + timeout_s
             while not out.exists() and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.5)
             time.sleep(0.2)
+            cpu_s = proc_figures(proc.pid)[1]  # CPU seconds until recovered
         finally:
             proc.terminate()
             try:
@@ -86,7 +90,8 @@ def start_once(bootstrap: str, app_id: str, topic: str, partitions: int, store: 
     if not out.exists():
         raise RuntimeError(f"no ready figure; see {datadir.parent / 'child.log'}")
     figures = json.loads(out.read_text())
-    return {"ready_s": round(figures["ready_s"], 1), "deals_loaded": figures["deals"]}
+    return {"ready_s": round(figures["ready_s"], 1), "cpu_s": round(cpu_s, 1), "deals_loaded": figures["deals"],
+            "load_avg_1m": round(os.getloadavg()[0], 1)}
 
 
 def main() -> int:
