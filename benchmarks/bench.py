@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import baselines  # noqa: E402
+from benchmarks.kafka_setup import proc_figures  # noqa: E402,F401 (burst, recovery import it from here)
 from schemas import topics  # noqa: E402
 from services.kafka_out import EventProducer  # noqa: E402
 from services.simulator.scripts import load_scripts  # noqa: E402
@@ -210,20 +211,6 @@ def faust_child_pid(worker: WorkerProcess) -> int | None:
     except OSError:
         return None
     return int(children[0]) if children else worker.proc.pid
-
-
-def proc_figures(pid: int | None) -> tuple[float, float]:
-    """(peak RSS in MB, CPU seconds) of a process, from /proc."""
-    if pid is None:
-        return 0.0, 0.0
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0, 0.0
-    hwm = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")), 0)
-    ticks = os.sysconf("SC_CLK_TCK")
-    return hwm / 1024, (int(stat[11]) + int(stat[12])) / ticks
 
 
 def wait_committed(broker: KafkaBroker, worker: WorkerProcess, timeout_s: float, *, requests: bool = False) -> bool:

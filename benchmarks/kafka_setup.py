@@ -50,18 +50,37 @@ def create_leader_topic(bootstrap: str, app_id: str) -> None:
     create_topics(bootstrap, [f"{app_id}-__assignor-__leader"], 1)
 
 
+def proc_figures(pid: int | None) -> tuple[float, float]:
+    """(peak RSS in MB, CPU seconds) of a process, from /proc."""
+    if pid is None:
+        return 0.0, 0.0
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0.0
+    hwm = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")), 0)
+    ticks = os.sysconf("SC_CLK_TCK")
+    return hwm / 1024, (int(stat[11]) + int(stat[12])) / ticks
+
+
 def run_child(cmd: list[str], out: Path, log_path: Path, timeout_s: float, *, what: str,
               settle_s: float = 0.0, stop_wait_s: float = 30.0) -> dict:
     """Run `cmd` (a benchmark's own child mode) until it writes `out`, exits or times out; then
-    stop it and return the figures it wrote. Its output goes to `log_path` (appended)."""
+    stop it and return the figures it wrote, with `cpu_s`: the child's CPU seconds until then.
+    Its output goes to `log_path` (appended). The caller's PYTHONPATH is kept after the repo's."""
+    pythonpath = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+    cpu_s = 0.0
     with log_path.open("a") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                env={**os.environ, "PYTHONPATH": pythonpath})
         try:
             deadline = time.monotonic() + timeout_s
             while not out.exists() and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.5)
             time.sleep(settle_s)  # a figure file being written is complete after this
+            if proc.poll() is None:
+                cpu_s = proc_figures(proc.pid)[1]
         finally:
             proc.terminate()
             try:
@@ -70,4 +89,4 @@ def run_child(cmd: list[str], out: Path, log_path: Path, timeout_s: float, *, wh
                 proc.kill()
     if not out.exists():
         raise RuntimeError(f"{what} produced no figure; see {log_path}")
-    return json.loads(out.read_text())
+    return {**json.loads(out.read_text()), "cpu_s": round(cpu_s, 1)}

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,8 +89,33 @@ def start_and_probe(worker: WorkerProcess, broker: KafkaBroker, seed: int, timeo
         done = caught_up_at(watch, before)
     finally:
         watch.stop()
-    rss, _ = proc_figures(faust_child_pid(worker))
-    return {"recovery_s": round(done - started, 1), "http_up_s": round(answered, 1), "rss_mb": round(rss)}
+    pids = [p for p in (worker.proc.pid, faust_child_pid(worker)) if p]
+    figures = [proc_figures(p) for p in pids]
+    phases = start_phases(worker.log_path.read_text(errors="replace"), worker.starts)
+    return {"recovery_s": round(done - started, 1), "http_up_s": round(answered, 1),
+            "cpu_s": round(sum(cpu for _, cpu in figures), 1), "rss_mb": round(max(rss for rss, _ in figures)),
+            **phases, "load_avg_1m": round(os.getloadavg()[0], 1)}
+
+
+def _log_time(line: str) -> float | None:
+    for stamp in (line[:23], line[1:24]):  # the project's log format, then Faust's "[...]"
+        try:
+            return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        except ValueError:
+            continue
+    return None
+
+
+def start_phases(log: str, start: int) -> dict:
+    """From this start's log: seconds until Faust starts (the classifier's warm-up comes
+    first) and from there until the table's recovery is complete ("Worker ready")."""
+    section = log.split(f"===== start {start} =====", 1)[-1].splitlines()
+    first = next((t for t in map(_log_time, section) if t), None)
+    faust = next((_log_time(x) for x in section if "[^Worker]: Starting" in x), None)
+    ready = next((_log_time(x) for x in section if "Worker ready" in x), None)
+    if not (first and faust and ready):
+        return {}
+    return {"until_faust_s": round(faust - first, 1), "table_recovery_s": round(ready - faust, 1)}
 
 
 def main() -> int:

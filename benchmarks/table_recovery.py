@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -66,7 +67,8 @@ def start_once(bootstrap: str, app_id: str, topic: str, partitions: int, store: 
            "--out", str(out)]
     figures = run_child(cmd, out, datadir.parent / "child.log", timeout_s, what="the table-recovery child",
                         settle_s=0.2, stop_wait_s=60)
-    return {"ready_s": round(figures["ready_s"], 1), "deals_loaded": figures["deals"]}
+    return {"ready_s": round(figures["ready_s"], 1), "cpu_s": figures["cpu_s"], "deals_loaded": figures["deals"],
+            "load_avg_1m": round(os.getloadavg()[0], 1)}
 
 
 def main() -> int:

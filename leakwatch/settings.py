@@ -108,10 +108,11 @@ class Settings(BaseSettings):
     worker_web_host: str = "127.0.0.1"
     worker_web_port: int = Field(6066, ge=1, le=65535)
     worker_data_dir: Path = REPO_ROOT / ".local" / "faust"
-    # Where the deal-state table lives: memory:// rebuilds it from the changelog at every
-    # start; rocksdb:// keeps it under worker_data_dir and replays only what is newer
-    # (needs the rocksdict package; benchmarks/recovery.py measures both).
-    table_store: str = Field("memory://", pattern=r"^(memory|rocksdb)://$")
+    # Where the deal-state table lives: rocksdb:// keeps it under worker_data_dir (one
+    # worker per dir, streams/datadir.py) and replays only the changelog past what it
+    # stored; memory:// rebuilds it from the whole changelog at every start, which grows
+    # with every deal ever seen (benchmarks/recovery.py measures both).
+    table_store: str = Field("rocksdb://", pattern=r"^(memory|rocksdb)://$")
     broker_session_timeout_s: float = Field(30.0, gt=0)
     broker_heartbeat_interval_s: float = Field(3.0, gt=0)
     # aiokafka's max.poll.interval: a consumer that does not poll for this long leaves the

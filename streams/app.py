@@ -42,7 +42,7 @@ def faust_app(settings: Settings) -> faust.App:
     return faust.App(
         settings.app_id,
         broker=settings.kafka_url,
-        store=settings.table_store,  # memory:// by default: rebuilt from the changelog at start
+        store=settings.table_store,  # rocksdb:// by default: a restart replays only the changelog past the local store
         datadir=str(settings.worker_data_dir),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import logging
+import sys
+
 
 def register(sub) -> None:
     worker = sub.add_parser("worker", help="run the stream worker (Faust)")
@@ -33,11 +37,26 @@ def serve_worker(args) -> int:
     from leakwatch.settings import load_settings
     from leakwatch.store.clickhouse import ClickHouseStore
     from streams.app import create_app
-    from streams.topology import ensure_topics, pin_start_offsets
+    from streams.datadir import DataDirInUse, drop_foreign_store, lock_data_dir
+    from streams.topology import DEAL_STATE_TABLE, changelog_topic, ensure_topics, pin_start_offsets, topic_id
 
     settings = load_settings()
+    if settings.table_store == "rocksdb://" and importlib.util.find_spec("rocksdict") is None:
+        print("leakwatch: invalid settings\n  LEAKWATCH_TABLE_STORE: rocksdb:// needs the rocksdict package "
+              "(a dependency in pyproject.toml: reinstall, or set memory://)", file=sys.stderr)
+        return 2
+    try:
+        lock_data_dir(settings.worker_data_dir)  # held until the process exits
+    except DataDirInUse as exc:
+        print(f"leakwatch: {exc}", file=sys.stderr)
+        return 2
     configure_logging(args.loglevel)
     ensure_topics(settings, timeout_s=settings.startup_deadline_s)
+    changelog = changelog_topic(settings, DEAL_STATE_TABLE)
+    if drop_foreign_store(settings.worker_data_dir, topic_id(settings, changelog, settings.startup_deadline_s)):
+        logging.getLogger(__name__).warning("the local table store under %s was filled from an older %s "
+                                            "(another topic id): removed, rebuilt from Kafka",
+                                            settings.worker_data_dir, changelog)
     pin_start_offsets(settings, timeout_s=settings.startup_deadline_s)
     # The worker writes Kafka only; it reads won deals from a ClickHouse server when there
     # is one (many clients may), else from the sink, which owns the embedded chdb.

@@ -203,3 +203,17 @@ def pin_start_offsets(settings: Settings, timeout_s: float = 30.0) -> int:
 def _committed(consumer, tps: list, timeout_s: float) -> list:
     """The group's committed offsets; a fresh broker's coordinator errors are asked again."""
     return with_retries("reading committed offsets", lambda: consumer.committed(tps, timeout=timeout_s), timeout_s)
+
+
+def topic_id(settings: Settings, name: str, timeout_s: float = 30.0) -> str:
+    """Kafka's id of a topic: a new one for every incarnation of the same name (a reset
+    broker, a deleted and recreated topic), so it tells a log apart from an older one."""
+    from confluent_kafka import TopicCollection
+
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+
+    def describe() -> str:
+        future = admin.describe_topics(TopicCollection([name]), request_timeout=timeout_s)[name]
+        return str(future.result().topic_id)
+
+    return with_retries(f"describing {name}", describe, timeout_s)

@@ -12,11 +12,12 @@ import orjson
 from aiokafka.partitioner import murmur2
 
 from leakwatch.domain.deal_state import DealState, apply_event
-from leakwatch.domain.retention import bounded, expire, may_expire, touched
+from leakwatch.domain.retention import bounded, touched
 from schemas.decoding import decode
 from schemas.events import DeadLetter, DealEvent, RefusalReview
 from schemas.topics import BY_NAME
 from streams import metrics
+from streams.agents.sweep import Sweeper
 
 log = logging.getLogger(__name__)
 SWEEP_INTERVAL_S = 30.0
@@ -67,6 +68,12 @@ class DealStates:
             raw = new.model_dump(mode="json")
             self.table[event.deal_id] = raw
             self._remember(event.deal_id, raw, new)
+        elif replayed:
+            # Written again, unchanged, so the changelog holds it: a local RocksDB store can be
+            # ahead of the changelog (killed after the put, before the changelog send was
+            # acked), and the replay of that event is the only chance to publish it — else a
+            # worker that takes the partition over later rebuilds the deal without it.
+            self.table[event.deal_id] = self.table.get(event.deal_id)
         return new, changed, replayed
 
     def _remember(self, deal_id: str, raw: dict, state: DealState) -> None:
@@ -82,29 +89,8 @@ def register(ctx) -> None:
     settings = ctx.settings
     grace_s = settings.grace_period_s + 60  # its record is out by then
     retention_s = settings.deal_retention_days * 86400
-    swept_at: dict[int, float] = {}
-
-    def sweep(partition: int) -> None:
-        """Drop texts of deals closed longer than the grace period and evict deals closed
-        longer than the retention, for the partition of the event in hand (table writes go
-        to the changelog partition of the current event, so only its own keys are touched)."""
-        now = time.time()
-        n = settings.topic_partitions
-        dried = evicted = 0
-        for deal_id, raw in list(ctx.deal_state.items()):
-            if (raw is None or key_partition(deal_id, n) != partition
-                    or not may_expire(raw, now, grace_s=grace_s, retention_s=retention_s)):
-                continue
-            state = DealState.model_validate(raw)
-            kept = expire(state, now, grace_s=grace_s, retention_s=retention_s)
-            if kept is None:
-                del ctx.deal_state[deal_id]
-                evicted += 1
-            elif kept is not state:
-                ctx.deal_state[deal_id] = kept.model_dump(mode="json")
-                dried += 1
-        if dried or evicted:
-            log.info("partition %d: texts dropped from %d closed deals, %d deals evicted", partition, dried, evicted)
+    sweeper = Sweeper(ctx.deal_state, partitions=settings.topic_partitions, grace_s=grace_s,
+                      retention_s=retention_s, key_partition=key_partition, pass_every_s=SWEEP_INTERVAL_S)
 
     states = DealStates(ctx.deal_state)
 
@@ -138,6 +124,4 @@ def register(ctx) -> None:
                 row = {"deal_id": new.deal_id, "version": new.revision, "won_at": decoded.ts.isoformat(),
                        "pipeline": new.pipeline, "manager": new.manager, "amount_rub": new.amount_rub}
                 await ctx.won.send(key=new.deal_id.encode(), value=orjson.dumps(row), partition=msg.partition)
-            if time.monotonic() - swept_at.get(msg.partition, 0.0) > SWEEP_INTERVAL_S:
-                swept_at[msg.partition] = time.monotonic()
-                sweep(msg.partition)
+            sweeper.on_event(msg.partition)

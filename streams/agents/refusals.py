@@ -80,8 +80,18 @@ class RefusalPublisher:
         current: dict[str, tuple[Pending, DealState]] = {}
         for p in items:
             raw_state = ctx.deal_state.get(p.deal_id)
-            if raw_state and raw_state["revision"] == p.revision:  # else a newer request is queued
-                current[p.deal_id] = (p, DealState.model_validate(raw_state))
+            if not raw_state or raw_state["revision"] != p.revision:
+                continue  # a newer request is queued
+            if not raw_state.get("ever_lost"):
+                # Only lost deals ask for records, so this revision number was reached by
+                # another history: a worker killed after its request was sent but before its
+                # changelog write, and the new owner re-folding the inputs (topics in another
+                # order). Nothing of this state to publish; the deal's loss, when folded
+                # here, asks again under a higher revision.
+                log.info("refusal request of deal %s at revision %d matches a state that was never lost "
+                         "(re-folded after a takeover): skipped", p.deal_id, p.revision)
+                continue
+            current[p.deal_id] = (p, DealState.model_validate(raw_state))
         verdicts, failed = await self._classify([(p, s) for p, s in current.values() if s.is_refusal])
 
         now = datetime.now(timezone.utc)
@@ -218,13 +228,18 @@ async def publish_in_due_order(events, ack, settle, *, batch_rows: int, clock=ti
                 log.exception("unreadable refusal request at offset %s", event.message.offset)
                 await ack(event)
                 continue
-            item = Pending(request.deal_id, request.revision, event.value, [event])
-            replaced = due.push(item.deal_id, request.due_at, item)
-            if replaced is not None and replaced.revision > item.revision:
+            kept = Pending(request.deal_id, request.revision, event.value, [event])
+            replaced = due.push(kept.deal_id, request.due_at, kept)
+            if replaced is not None and replaced.revision > kept.revision:
                 # A replay of an older request after a seek: the newer one stays queued.
                 due.push(replaced.deal_id, request.due_at, replaced)
-                replaced = item
-            if replaced is not None:  # superseded: only the newest revision gets a record
+                kept, replaced = replaced, kept
+            if replaced is not None and replaced.revision == kept.revision:
+                # The same request again: a rebalance's seek re-delivered it (the same offset)
+                # or a replayed input asked twice. Acked only with the one publication, else
+                # the commit would pass a request still waiting out its grace period.
+                kept.events.extend(replaced.events)
+            elif replaced is not None:  # superseded: only the newest revision gets a record
                 for old in replaced.events:
                     await ack(old)
             metrics.REFUSALS_PENDING.set(len(due))

@@ -48,3 +48,27 @@ def test_the_reactivation_list_is_created_compacted(kafka):
 
     assert policy("refusals.reactivation") == "compact"
     assert policy("refusals.classified") == "delete"  # the public history is not compacted away
+
+
+def test_a_recreated_topic_has_another_id(kafka):
+    """What tells a worker's local table store that its changelog was reset (streams/datadir.py)."""
+    from confluent_kafka import KafkaException
+
+    from streams.topology import TopicNotReady, topic_id
+
+    s = Settings(kafka_bootstrap=kafka.bootstrap)
+    name = f"id{uuid.uuid4().hex[:6]}"
+    admin = AdminClient({"bootstrap.servers": kafka.bootstrap})
+    admin.create_topics([NewTopic(name, num_partitions=1, replication_factor=1)])[name].result()
+    first = with_retries("describing", lambda: topic_id(s, name), 30)
+    assert first == topic_id(s, name) and first not in ("", "None")
+    admin.delete_topics([name])[name].result()
+
+    def recreate():
+        try:
+            admin.create_topics([NewTopic(name, num_partitions=1, replication_factor=1)])[name].result()
+        except KafkaException as exc:  # the deletion is still under way
+            raise TopicNotReady(str(exc)) from None
+
+    with_retries("recreating", recreate, 60)
+    assert with_retries("describing again", lambda: topic_id(s, name), 30) != first

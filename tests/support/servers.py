@@ -118,6 +118,7 @@ class WorkerProcess:
     sink_proc: subprocess.Popen | None = None
     starts: int = field(default=0)
     sink_starts: int = field(default=0)
+    owns_sink: bool = True  # False for a second worker of the same group (see `peer`)
 
     @classmethod
     def configure(cls, broker: KafkaBroker, tmp: Path, **settings: str) -> "WorkerProcess":
@@ -141,6 +142,16 @@ class WorkerProcess:
         env.update({f"LEAKWATCH_{k.upper()}": v for k, v in settings.items()})
         return cls(env=env, log_path=tmp / "worker.log", port=port, sink_port=sink_port)
 
+    def peer(self, name: str) -> "WorkerProcess":
+        """Another worker of the same consumer group and topics, on this machine: its own web
+        port, data dir (a RocksDB path belongs to one process) and log; the first one's sink."""
+        tmp = self.log_path.parent / name
+        tmp.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        env = {**self.env, "LEAKWATCH_WORKER_WEB_PORT": str(port), "LEAKWATCH_WORKER_DATA_DIR": str(tmp / "faust")}
+        return WorkerProcess(env=env, log_path=tmp / "worker.log", port=port, sink_port=self.sink_port,
+                             owns_sink=False)
+
     @property
     def topic_prefix(self) -> str:
         return self.env["LEAKWATCH_TOPIC_PREFIX"]
@@ -161,7 +172,7 @@ class WorkerProcess:
     def start(self, timeout_s: float = 400.0) -> None:
         """The sink (when not running) and the worker, each answering /health."""
         try:
-            if self.sink_proc is None or self.sink_proc.poll() is not None:
+            if self.owns_sink and (self.sink_proc is None or self.sink_proc.poll() is not None):
                 self.start_sink(timeout_s)
             self.starts += 1
             self.proc = _spawn(self.env, self.log_path, "worker", self.starts)
@@ -192,5 +203,7 @@ class WorkerProcess:
         return response.json()
 
     def tail(self, lines: int = 60) -> str:
+        if not self.owns_sink:
+            return f"--- worker {self.log_path.parent.name} ---\n{_tail(self.log_path, lines)}"
         return (f"--- worker ---\n{_tail(self.log_path, lines)}\n"
                 f"--- sink ---\n{_tail(self.sink_log_path, lines // 2)}")

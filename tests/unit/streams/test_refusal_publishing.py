@@ -109,6 +109,24 @@ def test_a_request_that_keeps_failing_is_dead_lettered_with_reason_and_request()
     assert health["status"] == "degraded" and "dead_letters" in health["problems"]
 
 
+def test_a_request_whose_revision_matches_a_state_never_lost_is_skipped_not_retried():
+    # The dead worker's request (revision 2, lost) arrived; the new owner's re-fold reached
+    # revision 2 through other events, before the loss: nothing to publish, no retries.
+    engine = Engine()
+    pub, ctx = publisher(engine, deals=("D1", "D2"), refusal_max_attempts=2)
+    state = None
+    for i in range(2):
+        state, _ = apply_event(state, DealEvent(event_id=f"D2-{i}", deal_id="D2", ts=T0 + timedelta(minutes=i),
+                                                type="created" if i == 0 else "stage_changed",
+                                                stage=("Новая заявка", "Консультация")[i], pipeline="b2c"))
+    ctx.deal_state["D2"] = state.model_dump(mode="json")
+    assert state.revision == ctx.deal_state["D1"]["revision"] and not state.ever_lost
+    asyncio.run(pub.settle([pending(ctx, "D1"), pending(ctx, "D2")]))
+    assert [r["deal_id"] for _, r in ctx.classified.sent] == ["D1"]
+    assert ctx.deadletter.sent == [] and engine.calls == [["D1"]]
+    assert ctx.health.report()["status"] == "ok"
+
+
 def test_a_batch_slower_than_its_deadline_is_retried_not_acked():
     engine = Engine(delay_s=0.3)
     pub, ctx = publisher(engine, classifier_batch_deadline_s=0.05, classifier_item_deadline_s=0.05,
@@ -210,3 +228,23 @@ def test_a_replayed_older_revision_does_not_replace_the_newer(older_last):
     now = time.time()
     acked, _ = asyncio.run(replay([Event("D1", 2, now + 0.2, 5), Event("D1", 1, now + 0.2, 3)], settle))
     assert seen == [("D1", 2)] and sorted(acked) == [3, 5]
+
+
+def test_a_redelivered_request_is_acked_only_once_it_is_published():
+    # A rebalance seeks back to the committed offset: the queued request (offset 4) comes
+    # again while it waits out its grace period. Acking the first copy then would let the
+    # commit pass a request whose record is not out.
+    async def never(batch):
+        await asyncio.sleep(10)
+
+    now = time.time()
+    acked, _ = asyncio.run(replay([Event("D1", 1, now, 4), Event("D1", 1, now, 4)], never, run_s=0.3))
+    assert acked == []
+
+    seen = []
+
+    async def settle(batch):
+        seen.extend((p.deal_id, p.revision) for p in batch)
+
+    acked, _ = asyncio.run(replay([Event("D1", 1, now + 0.2, 4), Event("D1", 1, now + 0.2, 4)], settle))
+    assert seen == [("D1", 1)] and acked == [4, 4]  # one record; Faust acks an offset once

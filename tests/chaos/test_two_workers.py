@@ -1,0 +1,140 @@
+"""Two workers in one consumer group and the sink; one worker is SIGKILLed (its whole process
+group) mid-stream and not restarted. The survivor takes over the dead one's partitions —
+the deal-state table's too, rebuilt from the changelog into its own RocksDB — and its
+refusal requests, and the numbers end exact: every deal has one newest record on
+`refusals.classified` and one row in ClickHouse, the group's commits reach the end of
+every input and of the refusal requests, and no commit-stall alarm.
+
+Not restarted, because the claim is that one survivor alone finishes the dead worker's
+work (a restart would let the dead worker finish its own partitions and hide a survivor
+that never took them). Partitions coming back to a worker with an older local store are
+covered by the restart of tests/chaos/test_worker_crash.py (the same data dir, a RocksDB
+store behind the changelog's end after each kill)."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+import httpx
+import pytest
+
+from leakwatch.settings import Settings
+from leakwatch.store.clickhouse import ClickHouseStore
+from schemas import topics
+from services.simulator import spec_scenario as spec
+from streams.topology import REFUSAL_REQUESTS
+from tests.e2e.spec_numbers import EXPECTED_DAY1, EXPECTED_DAY2, MAIN_LEAK, wait_for_spec_numbers
+from tests.support.kafka_io import group_lag, produce, read_topic
+from tests.support.servers import WorkerProcess
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.chaos, pytest.mark.timeout(900)]
+PARTITIONS = 4  # two workers, two partitions each; the survivor then holds all four
+LABELS = ("active", "reason", "kind", "leak", "hot", "source", "status")
+
+
+def _assigned(worker: WorkerProcess, topic: str) -> set[int]:
+    state = httpx.get(f"{worker.worker_url}/debug/consumer", timeout=10).json()
+    return {int(tp.rsplit(":", 1)[1]) for tp in state["assigned"] if tp.rsplit(":", 1)[0] == topic}
+
+
+def _wait_assigned(workers: list[WorkerProcess], topic: str, want: list[set[int]], timeout_s: float) -> list[set[int]]:
+    """Until each worker holds the partitions of `topic` that `want` says (None: any, non-empty)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        got = [_assigned(w, topic) for w in workers]
+        if all((g == w if w is not None else bool(g)) for g, w in zip(got, want)) and \
+                set().union(*got) == set(range(PARTITIONS)):
+            return got
+        if time.monotonic() > deadline:
+            return got
+        time.sleep(0.5)
+
+
+def test_a_killed_worker_s_partitions_are_finished_by_the_survivor(kafka, tmp_path):
+    rng = random.Random(12)
+    first = WorkerProcess.configure(kafka, tmp_path, average_check_rub=f"{spec.PIPELINE}=40000",
+                                    topic_partitions=str(PARTITIONS))
+    second = first.peer("second")
+    assert first.env["LEAKWATCH_WORKER_DATA_DIR"] != second.env["LEAKWATCH_WORKER_DATA_DIR"]
+    sc = spec.build()
+    items = [*sc.events, *((topics.REVIEWS, r) for r in sc.reviews)]
+    deals_topic = first.topic_prefix + topics.DEALS.name
+    started = time.monotonic()
+    first.start_sink()
+    try:
+        # Both workers train their classifier at once (the slow part of a start).
+        errors: list[BaseException] = []
+
+        def start(w: WorkerProcess) -> None:
+            try:
+                w.start()
+            except BaseException as exc:  # re-raised below, in the test's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start, args=(w,)) for w in (first, second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        shared = _wait_assigned([first, second], deals_topic, [None, None], timeout_s=60)
+        assert all(shared) and not (shared[0] & shared[1]), f"{shared}\n{first.tail()}\n{second.tail()}"
+
+        half = len(items) // 2
+        produce(kafka.bootstrap, first.topic_prefix, items[:half], sc.malformed)
+        time.sleep(rng.uniform(1.0, 3.0))  # both are mid-way through their partitions
+        first.kill()
+        killed_at = time.monotonic()
+        produce(kafka.bootstrap, first.topic_prefix, items[half:])
+
+        taken = _wait_assigned([second], deals_topic, [set(range(PARTITIONS))], timeout_s=60)
+        assert taken == [set(range(PARTITIONS))], f"{taken}\n{second.tail()}"
+        took_over_s = time.monotonic() - killed_at
+
+        day1, day2 = wait_for_spec_numbers(second, timeout_s=240)
+        caught_up_s = time.monotonic() - killed_at
+        assert day1 == EXPECTED_DAY1, f"{first.tail()}\n{second.tail()}"
+        assert {k: day2[k] for k in EXPECTED_DAY2} == EXPECTED_DAY2, second.tail()
+        assert day2["main"] == {**MAIN_LEAK, "hot_cases": 18}
+
+        consumed = [first.topic_prefix + s.name for s in topics.INPUTS] + [first.topic_prefix + REFUSAL_REQUESTS]
+        group = first.env["LEAKWATCH_APP_ID"]
+        deadline = time.monotonic() + 60
+        while (lag := group_lag(kafka.bootstrap, group, consumed)) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert lag == 0, f"offset commits stalled with lag {lag}\n{second.tail()}"
+        for w in (first, second):
+            assert "offset commits stalled" not in w.log_path.read_text(errors="replace")
+
+        # One newest record per deal on the public topic; copies of it agree.
+        records = read_topic(kafka.bootstrap, first.topic_prefix + topics.CLASSIFIED.name)
+        newest: dict[str, list[dict]] = {}
+        for _, r in records:
+            top = newest.get(r["deal_id"])
+            if top is None or r["version"] > top[0]["version"]:
+                newest[r["deal_id"]] = [r]
+            elif r["version"] == top[0]["version"]:
+                top.append(r)
+        for deal_id, copies in newest.items():
+            assert len({tuple(c[k] for k in LABELS) for c in copies}) == 1, deal_id
+        assert {d for d, c in newest.items() if c[0]["active"]} == set(sc.refusals)
+
+        # One row per deal in ClickHouse at the newest version (read once the sink let go of chdb).
+        second.stop()
+        first.stop()
+        store = ClickHouseStore.open(Settings(chdb_path=tmp_path / "chdb"))
+        try:
+            rows = store.query("SELECT deal_id, count() AS n, max(version) AS v FROM refusals FINAL GROUP BY deal_id")
+        finally:
+            store.close()
+        assert all(r["n"] == 1 for r in rows)
+        assert {r["deal_id"]: r["v"] for r in rows} == {d: c[0]["version"] for d, c in newest.items()}
+        print(f"\ntwo workers: partitions {shared[0]} / {shared[1]}; first killed, survivor held all "
+              f"{PARTITIONS} {took_over_s:.0f}s later, spec numbers exact {caught_up_s:.0f}s after the kill; "
+              f"{len(records)} records for {len(newest)} deals; whole run {time.monotonic() - started:.0f}s")
+    finally:
+        second.stop()
+        first.stop()
