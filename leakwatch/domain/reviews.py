@@ -10,6 +10,7 @@ re-delivered webhook is one event (the deal-state fold dedups by event id).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -101,6 +102,13 @@ class CrmStageMove:
     previous_loss_reason: str | None = None  # … and before it, when the CRM sends both
 
 
+def _spellings(stage_id: str | None, name: str | None) -> tuple[str | None, ...]:
+    """A stage as settings may name it: its id, its name, and a Bitrix24 funnel's stage id
+    without the funnel (`C3:LOSE` is also `LOSE`)."""
+    bare = stage_id.split(":", 1)[1] if stage_id and re.match(r"C\d+:", stage_id) else None
+    return stage_id, name, bare
+
+
 def review_move(event: DealEvent, rules: CrmReviewRules, *, previous_stage: str | None = None,
                 previous_stage_id: str | None = None) -> CrmStageMove | None:
     """The QA lead's move a deal event is, if it is one: from a review stage to a closed-lost
@@ -109,9 +117,9 @@ def review_move(event: DealEvent, rules: CrmReviewRules, *, previous_stage: str 
     the move carries the spelling the settings use."""
     if not rules.enabled or event.type not in ("lost", "stage_changed"):
         return None
-    before = (event.from_stage_id, event.from_stage) if (event.from_stage_id or event.from_stage) \
-        else (previous_stage_id, previous_stage)
-    after = (event.stage_id, event.stage)
+    before = _spellings(event.from_stage_id, event.from_stage) if (event.from_stage_id or event.from_stage) \
+        else _spellings(previous_stage_id, previous_stage)
+    after = _spellings(event.stage_id, event.stage)
     if not rules.is_review_stage(*before) or not rules.is_closed_lost_stage(*after):
         return None
     return CrmStageMove(

@@ -104,3 +104,10 @@ def test_other_moves_keep_their_meaning():
     # Without rules (no CRM review configured) a second loss is a new loss, as before.
     again = fold(amo_awaiting_review(), amo_close(lost_reason=Reason.LATE_CONTACT), rules=None)
     assert again.review is None and again.manager_reason == Reason.LATE_CONTACT
+
+
+def test_a_bitrix24_funnel_stage_matches_its_bare_id():
+    rules = CrmReviewRules(review_stages=frozenset({"UC_REVIEW"}), closed_lost_stages=frozenset({"LOSE"}))
+    s = fold(None, deal("r", "lost", 0, stage="Условный отказ", stage_id="C3:UC_REVIEW"), rules=rules)
+    after = fold(s.model_copy(update={"ai_labels": AI}), deal("close", "lost", 5, stage_id="C3:LOSE"), rules=rules)
+    assert after.review.labels == AI
