@@ -1,10 +1,13 @@
-"""QA reviews of «Условный отказ» verdicts, as `refusals.reviewed` events. Pure.
+"""QA reviews of «Условный отказ» verdicts, as `RefusalReview`s. Pure.
 
 Two ways in: the review queue of the web board (confirm the verdict as it stands, or
-correct its labels), and the CRM, where a QA lead moving a deal from the review stage to
-the closed-lost stage confirms the verdict, and changing the loss-reason field on the way
-corrects the reason. Event ids are derived from what was decided, so a double submit or a
-re-delivered webhook is one event (the deal-state fold dedups by event id).
+correct its labels; published on `refusals.reviewed`), and the CRM, where a QA lead moving
+a deal from the review stage to the closed-lost stage confirms the verdict, and changing
+the loss-reason field on the way corrects the reason. The CRM's way is decided in the
+worker's fold of that deal event (leakwatch.domain.deal_state), not in the gateway: only the
+worker knows the verdict to confirm (the AI's last labels, kept in the deal state), and the
+same fold must not read the move as a reopening. Event ids are derived from what was
+decided, so a double submit or a re-delivered webhook is one event.
 """
 
 from __future__ import annotations
