@@ -48,7 +48,8 @@ def is_refusal_status(status_id: str | None, maps: VendorMaps, review: CrmReview
     """Lost (143), or a review stage («Условный отказ») by its id or its name."""
     if status_id == AMO_LOST:
         return True
-    return review is not None and status_id is not None and review.is_review_stage(status_id, maps.amo_status(status_id))
+    return (review is not None and status_id is not None
+            and review.is_review_stage(status_id, maps.amo_status(status_id)))
 
 
 def lost_lead_ids(payload: object, maps: VendorMaps | None = None, review: CrmReviewRules | None = None) -> list[str]:
@@ -121,7 +122,8 @@ def _event(action: str, lead: dict, sub: str, maps: VendorMaps, now: datetime, w
     if action == "add":
         return DealEvent(type="created", stage=stage, **fields)
     old = text(lead.get("old_status_id"))
-    fields.update(from_stage_id=old, from_stage=maps.amo_status(old), changed_by=maps.amo_user(lead.get("modified_user_id")))
+    fields.update(from_stage_id=old, from_stage=maps.amo_status(old),
+                  changed_by=maps.amo_user(lead.get("modified_user_id")))
     if status_id == AMO_WON:
         return DealEvent(type="won", stage=stage, **fields)
     if is_refusal_status(status_id, maps, review):
