@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -350,7 +351,34 @@ class Settings(BaseSettings):
     @field_validator("crm_loss_reason_field", "crm_loss_reason_values", mode="before")
     @classmethod
     def _pairs(cls, raw: object) -> object:
+        if isinstance(raw, str) and raw.strip() and not raw.strip().startswith("{"):
+            bad = [item for item in raw.split(",") if "=" not in item or not item.partition("=")[0].strip()]
+            if bad:
+                raise ValueError(f"expected key=value pairs separated by commas, got {bad[0]!r}")
         return parse_rub_map(raw)  # the same `key=value,…` or JSON syntax
+
+    @field_validator("crm_loss_reason_field")
+    @classmethod
+    def _reason_fields(cls, fields: dict[str, str]) -> dict[str, str]:
+        for vendor, name in fields.items():
+            if vendor == "amocrm":
+                if name not in ("loss_reason", "loss_reason_id"):  # what ?with=loss_reason returns
+                    raise ValueError(f"amocrm={name}: amoCRM's loss reason is its built-in field "
+                                     "(amocrm=loss_reason_id); custom fields are not read")
+            elif vendor == "bitrix24":
+                if not re.fullmatch(r"UF_CRM_\w+", name):
+                    raise ValueError(f"bitrix24={name}: expected the deal's user field id, e.g. UF_CRM_LOSS_REASON")
+            else:
+                raise ValueError(f"{vendor}: expected amocrm or bitrix24")
+        return fields
+
+    @model_validator(mode="after")
+    def _review_stages(self) -> "Settings":
+        both = sorted(set(self.crm_review_stages) & set(self.crm_closed_lost_stages))
+        if both:
+            raise ValueError(f"LEAKWATCH_CRM_REVIEW_STAGES and LEAKWATCH_CRM_CLOSED_LOST_STAGES both name "
+                             f"{', '.join(both)}: a stage is either «Условный отказ» or closed-lost")
+        return self
 
 
 def env_name(loc: tuple) -> str:

@@ -42,6 +42,14 @@ class DealEvent(_Input):
     # Added within v1 (optional): where the deal lives; deal ids are `<vendor>:<account>:<id>`.
     vendor: str | None = None  # amocrm, bitrix24
     account: str | None = None  # amoCRM subdomain, Bitrix24 portal domain
+    # Added within v1 (optional): the stage move as the CRM names it, so a QA lead's move
+    # from «Условный отказ» to closed-lost (LEAKWATCH_CRM_*_STAGES, ids or names) is read
+    # as a review, not as a reopening. On that move `lost_reason` is the loss-reason field
+    # after it (the manager's stated reason stays the one given on entering the review stage).
+    stage_id: str | None = None  # the CRM's id of `stage`: amoCRM status_id, Bitrix24 STAGE_ID
+    from_stage: str | None = None  # the stage before this event, when the CRM sends it
+    from_stage_id: str | None = None  # … and its id (amoCRM old_status_id)
+    changed_by: str | None = None  # the CRM user who made this change (the reviewer of a move)
 
 
 class TranscriptTurn(BaseModel):

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.conversation import EventKind, Labels, Message, SystemFact, TaskKind
 from schemas.labels import Reason
 from schemas.events import ActivityEvent, CallEvent, DealEvent, RefusalReview
+from leakwatch.domain.reviews import CrmReviewRules, review_from_crm_move, review_move
 
 # How many event ids a deal remembers for de-duplication; deals have far fewer events.
 SEEN_EVENTS_KEPT = 500
@@ -36,6 +37,7 @@ class DealState(BaseModel):
     manager: str = UNKNOWN
     amount_rub: int | None = None
     stage: str | None = None
+    stage_id: str | None = None  # the CRM's id of `stage`, when it sent one
     stage_before_loss: str | None = None
     status: Literal["open", "won", "lost"] = "open"
     created_at: datetime | None = None
@@ -53,6 +55,9 @@ class DealState(BaseModel):
     # so the classifier reads them as they were instead of parsing the rendered text.
     facts: dict[str, SystemFact] = Field(default_factory=dict)
     review: Review | None = None
+    # The AI's labels of the newest record published (written by the refusals agent, not
+    # by a fold): the verdict a QA lead confirms by closing the deal in the CRM.
+    ai_labels: Labels | None = None
     revision: int = 0  # bumps on every change; the version of the refusal record
     # When the worker last changed this state (epoch seconds, the worker's clock, not the
     # events'): the grace period and the retention run from here (leakwatch.domain.retention).
@@ -78,8 +83,10 @@ class DealState(BaseModel):
 Event = DealEvent | CallEvent | ActivityEvent | RefusalReview
 
 
-def apply_event(state: DealState | None, event: Event) -> tuple[DealState, bool]:
-    """Fold one event into the deal's state. Returns (new state, whether anything changed)."""
+def apply_event(state: DealState | None, event: Event,
+                rules: CrmReviewRules | None = None) -> tuple[DealState, bool]:
+    """Fold one event into the deal's state. Returns (new state, whether anything changed).
+    With `rules`, a QA lead's move of a lost deal from «Условный отказ» to closed-lost is a review."""
     if state is None:
         state = DealState(deal_id=event.deal_id)
     if event.event_id in state.seen_events:
@@ -87,7 +94,7 @@ def apply_event(state: DealState | None, event: Event) -> tuple[DealState, bool]
     new = _copy_for_fold(state)
     match event:
         case DealEvent():
-            _apply_deal(new, event)
+            _apply_deal(new, event, rules)
         case CallEvent():
             _apply_call(new, event)
         case ActivityEvent():
@@ -118,7 +125,7 @@ def _note(state: DealState, key: str, ts: datetime, text: str, speaker: str = "s
         state.facts.pop(key, None)
 
 
-def _apply_deal(state: DealState, e: DealEvent) -> None:
+def _apply_deal(state: DealState, e: DealEvent, rules: CrmReviewRules | None = None) -> None:
     for field in ("pipeline", "manager", "amount_rub"):
         value = getattr(e, field)
         if value is not None:
@@ -128,8 +135,19 @@ def _apply_deal(state: DealState, e: DealEvent) -> None:
     if e.duplicate_of is not None:
         state.duplicate_of = e.duplicate_of or None
     previous_stage = state.stage
+    move = (review_move(e, rules, previous_stage=previous_stage, previous_stage_id=state.stage_id)
+            if rules is not None and state.status == "lost" else None)
     if e.stage is not None:
-        state.stage = e.stage
+        state.stage, state.stage_id = e.stage, e.stage_id
+    if move is not None:
+        # The QA lead closed the «Условный отказ»: a verdict, neither a reopening nor a new
+        # loss (its time, the stage before it and the manager's stated reason stay). Without
+        # a verdict yet it confirms nothing, and the deal stays in the board's queue.
+        verdict = state.review.labels if state.review is not None else state.ai_labels
+        review = review_from_crm_move(move, verdict, rules, manager_reason=state.manager_reason)
+        if review is not None:
+            state.review = Review(labels=review.labels(), reviewer=review.reviewer, reviewed_at=review.ts)
+        return
     if e.type == "created":
         state.created_at = state.created_at or e.ts
         if e.source == "site":

@@ -1,20 +1,24 @@
-"""QA reviews of «Условный отказ» verdicts, as `refusals.reviewed` events. Pure.
+"""QA reviews of «Условный отказ» verdicts, as `RefusalReview`s. Pure.
 
 Two ways in: the review queue of the web board (confirm the verdict as it stands, or
-correct its labels), and the CRM, where a QA lead moving a deal from the review stage to
-the closed-lost stage confirms the verdict, and changing the loss-reason field on the way
-corrects the reason. Event ids are derived from what was decided, so a double submit or a
-re-delivered webhook is one event (the deal-state fold dedups by event id).
+correct its labels; published on `refusals.reviewed`), and the CRM, where a QA lead moving
+a deal from the review stage to the closed-lost stage confirms the verdict, and changing
+the loss-reason field on the way corrects the reason. The CRM's way is decided in the
+worker's fold of that deal event (leakwatch.domain.deal_state), not in the gateway: only the
+worker knows the verdict to confirm (the AI's last labels, kept in the deal state), and the
+same fold must not read the move as a reopening. Event ids are derived from what was
+decided, so a double submit or a re-delivered webhook is one event.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from schemas.conversation import Labels
-from schemas.events import RefusalReview
+from schemas.events import DealEvent, RefusalReview
 from schemas.labels import Reason
 
 
@@ -63,6 +67,17 @@ class CrmReviewRules:
                    closed_lost_stages=frozenset(settings.crm_closed_lost_stages),
                    reason_values=dict(settings.crm_loss_reason_values))
 
+    @property
+    def enabled(self) -> bool:
+        return bool(self.review_stages and self.closed_lost_stages)
+
+    def is_review_stage(self, *names: str | None) -> bool:
+        """Any of a stage's spellings (its id, its name) is a review stage."""
+        return any(n is not None and n in self.review_stages for n in names)
+
+    def is_closed_lost_stage(self, *names: str | None) -> bool:
+        return any(n is not None and n in self.closed_lost_stages for n in names)
+
     def reason_of(self, value: str | None) -> Reason | None:
         if value is None or not str(value).strip():
             return None
@@ -88,6 +103,34 @@ class CrmStageMove:
     ts: datetime
     loss_reason: str | None = None  # the loss-reason field's value after the move
     previous_loss_reason: str | None = None  # … and before it, when the CRM sends both
+
+
+def _spellings(stage_id: str | None, name: str | None) -> tuple[str | None, ...]:
+    """A stage as settings may name it: its id, its name, and a Bitrix24 funnel's stage id
+    without the funnel (`C3:LOSE` is also `LOSE`)."""
+    bare = stage_id.split(":", 1)[1] if stage_id and re.match(r"C\d+:", stage_id) else None
+    return stage_id, name, bare
+
+
+def review_move(event: DealEvent, rules: CrmReviewRules, *, previous_stage: str | None = None,
+                previous_stage_id: str | None = None) -> CrmStageMove | None:
+    """The QA lead's move a deal event is, if it is one: from a review stage to a closed-lost
+    stage. The stage before is the event's own (amoCRM sends `old_status_id`), else the one
+    the deal was at (Bitrix24 sends only the stage now). Stages match by id or by name, so
+    the move carries the spelling the settings use."""
+    if not rules.enabled or event.type not in ("lost", "stage_changed"):
+        return None
+    before = _spellings(event.from_stage_id, event.from_stage) if (event.from_stage_id or event.from_stage) \
+        else _spellings(previous_stage_id, previous_stage)
+    after = _spellings(event.stage_id, event.stage)
+    if not rules.is_review_stage(*before) or not rules.is_closed_lost_stage(*after):
+        return None
+    return CrmStageMove(
+        vendor=event.vendor or "crm", vendor_event_id=event.event_id, deal_id=event.deal_id,
+        from_stage=next(s for s in before if s in rules.review_stages),
+        to_stage=next(s for s in after if s in rules.closed_lost_stages),
+        reviewer=event.changed_by or "CRM", ts=event.ts,
+        loss_reason=event.lost_reason.value if event.lost_reason else None)
 
 
 def review_from_crm_move(move: CrmStageMove, verdict: Labels | None, rules: CrmReviewRules, *,

@@ -10,12 +10,19 @@ Status 142 is won and 143 lost in every account. A lost lead's reason is not in 
 the gateway fetches it (`GET /api/v4/leads/{id}?with=loss_reason`) and passes its name in as
 `loss_reason_name`; `amocrm.loss_reason_names` maps it to one of the seven reasons.
 Hooks on contacts, companies, tasks or notes are known and not used (Ignored).
+
+«Условный отказ»: a move into a review stage (`LEAKWATCH_CRM_REVIEW_STAGES`, status id or
+name) is the manager's refusal with a stated reason — a `lost` event whose loss reason is
+fetched the same way; the QA lead's later move to 143 carries `old_status_id` (`from_stage_id`)
+and `modified_user_id` (`changed_by`), and the worker reads it as the review. The hook sends
+no old field values: the reason after the move is compared with the manager's stated one.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from leakwatch.domain.reviews import CrmReviewRules
 from schemas.events import DealEvent
 from services.ingest.calls import Ignored
 from services.ingest.errors import MappingError
@@ -37,12 +44,23 @@ def subdomain_of(payload: object) -> str:
     return sub.lower()
 
 
-def lost_lead_ids(payload: object) -> list[str]:
-    """Leads this post moves to the lost status: their loss reason has to be fetched."""
+def is_refusal_status(status_id: str | None, maps: VendorMaps, review: CrmReviewRules | None) -> bool:
+    """Lost (143), or a review stage («Условный отказ») by its id or its name."""
+    if status_id == AMO_LOST:
+        return True
+    return (review is not None and status_id is not None
+            and review.is_review_stage(status_id, maps.amo_status(status_id)))
+
+
+def lost_lead_ids(payload: object, maps: VendorMaps | None = None, review: CrmReviewRules | None = None) -> list[str]:
+    """Leads this post moves to the lost status or to a review stage: their loss reason has to be fetched."""
     leads = payload.get("leads") if isinstance(payload, dict) else None
     section = leads.get("status", []) if isinstance(leads, dict) else []
+    def refusal(status_id: str | None) -> bool:
+        return status_id == AMO_LOST or (maps is not None and is_refusal_status(status_id, maps, review))
+
     return [text(lead.get("id")) for lead in entries(section)
-            if text(lead.get("status_id")) == AMO_LOST and text(lead.get("id"))]
+            if text(lead.get("id")) and refusal(text(lead.get("status_id")))]
 
 
 def with_loss_reasons(payload: dict, names: dict[str, str | None]) -> dict:
@@ -55,7 +73,8 @@ def with_loss_reasons(payload: dict, names: dict[str, str | None]) -> dict:
     return {**payload, "leads": {**payload["leads"], "status": section}}
 
 
-def deal_events(payload: object, maps: VendorMaps, now: datetime) -> list[DealEvent] | Ignored:
+def deal_events(payload: object, maps: VendorMaps, now: datetime,
+                review: CrmReviewRules | None = None) -> list[DealEvent] | Ignored:
     leads = payload.get("leads") if isinstance(payload, dict) else None
     if leads is None and isinstance(payload, dict) and any(e in payload for e in OTHER_ENTITIES):
         return Ignored("amoCRM: not a lead (deal) hook: " + ", ".join(e for e in OTHER_ENTITIES if e in payload))
@@ -66,13 +85,14 @@ def deal_events(payload: object, maps: VendorMaps, now: datetime) -> list[DealEv
     events = []
     for action in ACTIONS:
         for i, lead in enumerate(entries(leads.get(action, []))):
-            events.append(_event(action, lead, sub, maps, now, f"amoCRM leads[{action}][{i}]"))
+            events.append(_event(action, lead, sub, maps, now, f"amoCRM leads[{action}][{i}]", review))
     if not events:
         raise MappingError("amoCRM: the leads sections are empty")
     return events
 
 
-def _event(action: str, lead: dict, sub: str, maps: VendorMaps, now: datetime, where: str) -> DealEvent:
+def _event(action: str, lead: dict, sub: str, maps: VendorMaps, now: datetime, where: str,
+           review: CrmReviewRules | None = None) -> DealEvent:
     lead_id = f"amocrm:{sub}:{required(lead, 'id', where)}"
     status_id = text(lead.get("status_id"))
     ts = when(lead.get("last_modified") or lead.get("updated_at"), where)
@@ -98,13 +118,18 @@ def _event(action: str, lead: dict, sub: str, maps: VendorMaps, now: datetime, w
     if status_id is None:
         raise MappingError(f"{where}: `status_id` is missing")
     stage = maps.amo_status(status_id)
+    fields["stage_id"] = status_id
     if action == "add":
         return DealEvent(type="created", stage=stage, **fields)
+    old = text(lead.get("old_status_id"))
+    fields.update(from_stage_id=old, from_stage=maps.amo_status(old),
+                  changed_by=maps.amo_user(lead.get("modified_user_id")))
     if status_id == AMO_WON:
         return DealEvent(type="won", stage=stage, **fields)
-    if status_id == AMO_LOST:
+    if is_refusal_status(status_id, maps, review):
         meaning = (maps.amo_loss_reason(text(lead.get("loss_reason_id")))
-                   or maps.amo_loss_reason_name(text(lead.get("loss_reason_name"))))
+                   or maps.amo_loss_reason_name(text(lead.get("loss_reason_name")))
+                   or (review.reason_of(lead.get("loss_reason_name")) if review is not None else None))
         if meaning == "spam":
             return DealEvent(type="lost", stage=stage, is_spam=True, **fields)
         return DealEvent(type="lost", stage=stage, lost_reason=meaning, **fields)

@@ -6,12 +6,18 @@ canonical event needs the deal itself, so the payload must also carry crm.deal.g
 fields under data[FIELDS] (STAGE_ID such as `C1:LOSE` or `WON`, CATEGORY_ID, OPPORTUNITY,
 CURRENCY_ID, ASSIGNED_BY_ID, DATE_MODIFY, MOVED_TIME, STAGE_SEMANTIC_ID): in production
 the gateway fetches them (`LEAKWATCH_INGEST_BITRIX24_WEBHOOK_URL`), or a relay posts them.
+
+«Условный отказ»: a review stage (`LEAKWATCH_CRM_REVIEW_STAGES`, STAGE_ID or its name) is a
+refusal; Bitrix24 has no built-in loss reason, so its user field (`LEAKWATCH_CRM_LOSS_REASON_FIELD`,
+`bitrix24=UF_CRM_…`) is read from crm.deal.get, its enum ids mapped by
+`LEAKWATCH_CRM_LOSS_REASON_VALUES`. Only the stage now is sent: the worker knows the one before.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from leakwatch.domain.reviews import CrmReviewRules
 from schemas.events import DealEvent
 from services.ingest.calls import Ignored
 from services.ingest.errors import MappingError
@@ -80,17 +86,20 @@ def with_deal_fields(payload: dict, deal: dict) -> dict:
     return {**payload, "data": {**payload.get("data", {}), "FIELDS": {**deal, **fields_of(payload)}}}
 
 
-def outcome(stage_id: str, semantic: str | None, maps: VendorMaps) -> str | None:
+def outcome(stage_id: str, semantic: str | None, maps: VendorMaps, review: CrmReviewRules | None = None) -> str | None:
     configured = maps.bitrix_outcome(stage_id)
     if configured:
         return configured
+    if review is not None and review.is_review_stage(stage_id, maps.bitrix_stage(stage_id)):
+        return "lost"  # «Условный отказ»: a refusal awaiting a QA lead
     if semantic in SEMANTICS:
         return SEMANTICS[semantic]
     status = stage_id.rpartition(":")[2]  # `C1:LOSE` -> `LOSE`
     return {"WON": "won", "LOSE": "lost", "APOLOGY": "lost"}.get(status)
 
 
-def deal_events(payload: object, maps: VendorMaps, now: datetime) -> list[DealEvent]:
+def deal_events(payload: object, maps: VendorMaps, now: datetime, review: CrmReviewRules | None = None,
+                loss_reason_field: str | None = None) -> list[DealEvent]:
     name = event_name(payload)
     fields = fields_of(payload)
     where = "Bitrix24 data[FIELDS]"
@@ -117,7 +126,8 @@ def deal_events(payload: object, maps: VendorMaps, now: datetime) -> list[DealEv
         "manager": maps.bitrix_user(fields.get("ASSIGNED_BY_ID")),
         # A deal in another currency has no rouble amount; the average check stands in.
         "amount_rub": rub(fields.get("OPPORTUNITY"), where) if currency in ("RUB", "RUR") else None,
-        "stage": maps.bitrix_stage(stage_id),
+        "stage": maps.bitrix_stage(stage_id), "stage_id": stage_id,
+        "changed_by": maps.bitrix_user(fields.get("MOVED_BY_ID") or fields.get("MODIFY_BY_ID")),
         "vendor": "bitrix24", "account": domain,
     }
     source = text(fields.get("SOURCE_ID"))
@@ -127,7 +137,7 @@ def deal_events(payload: object, maps: VendorMaps, now: datetime) -> list[DealEv
         ts = when(fields.get("DATE_CREATE"), where) or modified or sent_at or now
         return [DealEvent(event_id=f"{deal}:add", ts=ts, type="created", **common)]
 
-    result = outcome(stage_id, text(fields.get("STAGE_SEMANTIC_ID")), maps)
+    result = outcome(stage_id, text(fields.get("STAGE_SEMANTIC_ID")), maps, review)
     if result is None:
         return [DealEvent(event_id=content_id(f"{deal}:update", fields), ts=modified or sent_at or now,
                           type="stage_changed", **common)]
@@ -138,4 +148,9 @@ def deal_events(payload: object, maps: VendorMaps, now: datetime) -> list[DealEv
     ts = when(moved, where) or modified or sent_at or now
     if result == "won":
         return [DealEvent(event_id=event_id, ts=ts, type="won", **common)]
-    return [DealEvent(event_id=event_id, ts=ts, type="lost", is_spam=True if result == "spam" else None, **common)]
+    reason = None
+    if loss_reason_field and review is not None:
+        value = fields.get(loss_reason_field)
+        reason = review.reason_of(value[0] if isinstance(value, list) and value else text(value))
+    return [DealEvent(event_id=event_id, ts=ts, type="lost", is_spam=True if result == "spam" else None,
+                      lost_reason=reason, **common)]

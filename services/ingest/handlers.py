@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from pydantic import BaseModel
 
+from leakwatch.domain.reviews import CrmReviewRules
 from leakwatch.settings import Settings
 from schemas.topics import CALLS, DEALS, TopicSpec
 from services.ingest import amocrm, bitrix24, bitrix24_calls, mango, telephony, zadarma
@@ -63,6 +64,9 @@ class Handlers:
         self._deals_by_phone = maps.deals_by_phone_hash(self._phones) if self._phones else {}
         self._pbx_tz = ZoneInfo(settings.ingest_zadarma_timezone or settings.timezone)
         self._amocrm, self._bitrix, self._clock = amocrm_rest, bitrix_rest, clock
+        # «Условный отказ»: which stages are a refusal awaiting review, and Bitrix24's loss-reason field.
+        self._review = CrmReviewRules.from_settings(settings)
+        self._bitrix_reason_field = settings.crm_loss_reason_field.get("bitrix24")
 
     def _ctx(self) -> CallContext:
         return CallContext(self._maps, self._phones, self._clock(), self._pbx_tz, self._deals_by_phone)
@@ -85,11 +89,12 @@ class Handlers:
         raise ValueError(f"unknown route {route!r}")
 
     async def _amocrm_hook(self, payload: object) -> Accepted | Ignored:
-        lost = amocrm.lost_lead_ids(payload) if isinstance(payload, dict) and "leads" in payload else []
+        lost = (amocrm.lost_lead_ids(payload, self._maps, self._review)
+                if isinstance(payload, dict) and "leads" in payload else [])
         if lost and self._amocrm is not None:
             names = {lead: await self._amocrm.loss_reason(lead) for lead in lost}
             payload = amocrm.with_loss_reasons(payload, names)
-        return _accepted(DEALS, amocrm.deal_events(payload, self._maps, self._clock()))
+        return _accepted(DEALS, amocrm.deal_events(payload, self._maps, self._clock(), self._review))
 
     async def _bitrix24_hook(self, payload: object) -> Accepted | Ignored:
         kind = bitrix24.event_kind(payload)
@@ -103,7 +108,8 @@ class Handlers:
             return Accepted(CALLS, bitrix24_calls.call_events(payload, domain, self._ctx()))
         if self._bitrix is not None and bitrix24.needs_deal_fields(payload):
             payload = bitrix24.with_deal_fields(payload, await self._bitrix.deal(bitrix24.deal_id(payload)))
-        return Accepted(DEALS, bitrix24.deal_events(payload, self._maps, self._clock()))
+        return Accepted(DEALS, bitrix24.deal_events(payload, self._maps, self._clock(), self._review,
+                                                    self._bitrix_reason_field))
 
     def _mango_hook(self, event: str, form: dict[str, str]) -> Accepted | Ignored:
         if event in mango.INTERIM:

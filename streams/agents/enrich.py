@@ -13,6 +13,7 @@ from aiokafka.partitioner import murmur2
 
 from leakwatch.domain.deal_state import DealState, apply_event
 from leakwatch.domain.retention import bounded, touched
+from leakwatch.domain.reviews import CrmReviewRules
 from schemas.decoding import decode
 from schemas.events import DeadLetter, DealEvent, RefusalReview
 from schemas.topics import BY_NAME
@@ -41,8 +42,8 @@ class DealStates:
     written as (identity), so a value that came from anywhere else — changelog recovery,
     a rebalance, another writer — is validated afresh."""
 
-    def __init__(self, table, cache_size: int = PARSED_STATES_KEPT):
-        self.table, self.cache_size = table, cache_size
+    def __init__(self, table, cache_size: int = PARSED_STATES_KEPT, rules: CrmReviewRules | None = None):
+        self.table, self.cache_size, self.rules = table, cache_size, rules
         self._parsed: OrderedDict[str, tuple[dict, DealState]] = OrderedDict()
 
     def get(self, deal_id: str) -> DealState | None:
@@ -62,7 +63,7 @@ class DealStates:
         `finish` shapes a changed state before it is stored (bounding, the last-change time)."""
         state = self.get(event.deal_id)
         replayed = state is not None and event.event_id in state.seen_events
-        new, changed = apply_event(state, event)
+        new, changed = apply_event(state, event, self.rules)
         if changed or state is None:
             new = finish(new)
             raw = new.model_dump(mode="json")
@@ -92,7 +93,8 @@ def register(ctx) -> None:
     sweeper = Sweeper(ctx.deal_state, partitions=settings.topic_partitions, grace_s=grace_s,
                       retention_s=retention_s, key_partition=key_partition, pass_every_s=SWEEP_INTERVAL_S)
 
-    states = DealStates(ctx.deal_state)
+    # A QA lead's move from «Условный отказ» to closed-lost in the CRM is folded as a review.
+    states = DealStates(ctx.deal_state, rules=CrmReviewRules.from_settings(settings))
 
     @ctx.app.agent(ctx.inputs, name="enrich")
     async def enrich(stream):
@@ -109,13 +111,16 @@ def register(ctx) -> None:
                 await ctx.deadletter.send(key=msg.key, value=decoded.model_dump_json().encode())
                 continue
 
+            before = states.get(decoded.deal_id)
             new, changed, replayed = states.fold(
                 decoded, lambda s: touched(bounded(s, timeline_cap=settings.deal_timeline_cap), time.time()))
 
             if new.ever_lost and (changed or replayed):
-                # A review needs no grace period; anything else may still be followed by a
-                # late transcript, so wait before classifying.
-                wait = 0.0 if isinstance(decoded, RefusalReview) or not new.is_refusal else settings.grace_period_s
+                # A review (from the board or a CRM move) needs no grace period; anything else
+                # may still be followed by a late transcript, so wait before classifying.
+                reviewed = isinstance(decoded, RefusalReview) or (
+                    new.review is not None and (before is None or before.review != new.review))
+                wait = 0.0 if reviewed or not new.is_refusal else settings.grace_period_s
                 request = {"deal_id": new.deal_id, "revision": new.revision, "due_at": time.time() + wait}
                 # Same partition as the state, so the worker that owns one owns the other.
                 await ctx.requests.send(key=msg.key or new.deal_id.encode(), value=orjson.dumps(request),

@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -22,7 +24,9 @@ from leakwatch.domain.deal_state import DealState
 from leakwatch.domain.due_queue import DueQueue
 from leakwatch.domain.refusals import classifier_input, refusal_record, retraction_record
 from leakwatch.domain.retry import backoff_delay
-from schemas.conversation import ClassificationResult
+from faust.streams import _current_event
+
+from schemas.conversation import ClassificationResult, Labels
 from schemas.events import ClassifiedRefusal, DeadLetter, RefusalRequest
 from streams import metrics
 from streams.average_checks import AverageChecks
@@ -110,7 +114,22 @@ class RefusalPublisher:
                 continue
             records.append((p, record))
         await self._publish(records)
+        for p, _ in records:
+            if p.deal_id in verdicts:
+                self._remember_ai_labels(p, verdicts[p.deal_id])
         return list(failed)
+
+    def _remember_ai_labels(self, p: Pending, ai: ClassificationResult) -> None:
+        """Keep the AI's labels of the record just published in the deal's state, without a
+        new revision (no new record follows): the verdict a QA lead confirms by closing the
+        deal in the CRM (the enrich agent's fold, leakwatch.domain.reviews). Read and written
+        with no await between, so no fold of the enrich agent slips in."""
+        raw = self.ctx.deal_state.get(p.deal_id)
+        labels = Labels(**ai.model_dump(include={"target", "reason", "kind", "leak", "hot"})).model_dump(mode="json")
+        if not raw or raw.get("ai_labels") == labels:
+            return
+        with current_event(p.events[-1] if p.events else None):
+            self.ctx.deal_state[p.deal_id] = {**raw, "ai_labels": labels}
 
     async def _classify(self, todo: list[tuple[Pending, DealState]]):
         """The whole batch first (under the batch deadline); on a retry each item alone, so
@@ -188,6 +207,22 @@ class RefusalPublisher:
         metrics.REFUSALS_DEAD_LETTERED.inc()
         self.health.dead_lettered()
         log.error("refusal request of deal %s dead-lettered after %d attempts: %s", p.deal_id, p.attempts, p.error)
+
+
+@contextmanager
+def current_event(event):
+    """Make a request's event Faust's current one. The publishing task runs outside the
+    stream's iteration, and a table write takes its changelog partition (and RocksDB its
+    store partition) from the current event: the request's partition, which is the state's
+    (requests are sent to the partition of the event that changed the state)."""
+    if event is None:  # the unit tests' plain dict
+        yield
+        return
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
 
 
 async def publish_in_due_order(events, ack, settle, *, batch_rows: int, clock=time.time) -> None:

@@ -3,10 +3,13 @@ shows: the paths, paging, auth and error shapes the importer and the task writer
 
 amoCRM (developers/content/crm_platform/*-api): `Authorization: Bearer`; lists are
 `{"_page", "_links": {"self", "next"}, "_embedded": {"<entity>": [...]}}` with `page` and
-`limit` (at most 250), `204 No Content` past the last page; `POST /api/v4/tasks` takes an
+`limit` (at most 250), `204 No Content` past the last page; `GET /api/v4/leads/{id}` answers
+one lead (its `_embedded.loss_reason` only `?with=loss_reason`), 204 for an unknown id;
+`POST /api/v4/tasks` takes an
 array and answers the new ids under `_embedded.tasks`; more than 7 requests a second get 429.
 Bitrix24 (inbound webhook `/rest/<user>/<key>/<method>.json`): lists answer `{"result": [...],
-"next": <start>, "total": n}` 50 at a time from `start`; over the rate limit `503
+"next": <start>, "total": n}` 50 at a time from `start`; `crm.deal.get?id=` answers `{"result":
+{...}}` (every user field too), `400 {"error": "NOT_FOUND"}` for an unknown id; over the rate limit `503
 {"error": "QUERY_LIMIT_EXCEEDED"}`; `tasks.task.add` answers `{"result": {"task": {...}}}`.
 Both record every request and count rate-limit refusals, so tests can assert the clients
 kept to the limits.
@@ -141,7 +144,19 @@ class AmoCrmStandIn(_StandIn):
             return self._add_tasks(req)
         if req.method == "GET" and req.path in self.LISTS:
             return self._list(req)
+        if req.method == "GET" and req.path.startswith("/api/v4/leads/") and req.path.rsplit("/", 1)[1].isdigit():
+            return self._lead(req)
         return 404, {"title": "Not Found", "status": 404}
+
+    def _lead(self, req: Request) -> tuple[int, object]:
+        lead_id = int(req.path.rsplit("/", 1)[1])
+        lead = next((dict(lead) for lead in self.data.leads if int(lead["id"]) == lead_id), None)
+        if lead is None:
+            return 204, None
+        embedded = dict(lead.get("_embedded") or {})
+        if "loss_reason" not in req.query.get("with", "").split(","):
+            embedded.pop("loss_reason", None)
+        return 200, {**lead, "_embedded": embedded}
 
     def _list(self, req: Request) -> tuple[int, object]:
         entity, time_field = self.LISTS[req.path]
@@ -221,6 +236,12 @@ class Bitrix24StandIn(_StandIn):
         body = req.body if isinstance(req.body, dict) else {}
         if method == "tasks.task.add":
             return self._add_task(body)
+        if method == "crm.deal.get":
+            wanted = str(req.query.get("id") or body.get("id") or body.get("ID") or "")
+            deal = next((d for d in self.data.deals if str(d["ID"]) == wanted), None)
+            if deal is None:
+                return 400, {"error": "NOT_FOUND", "error_description": "Not found"}
+            return 200, {"result": deal, "time": {"start": time.time(), "duration": 0.01}}
         lists = {"crm.deal.list": (self.data.deals, "filter", ">=DATE_MODIFY", "DATE_MODIFY"),
                  "crm.activity.list": (self.data.activities, "filter", ">=LAST_UPDATED", "LAST_UPDATED"),
                  "voximplant.statistic.get": (self.data.calls, "FILTER", ">=CALL_START_DATE", "CALL_START_DATE")}

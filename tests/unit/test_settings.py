@@ -19,6 +19,12 @@ from leakwatch.settings import REPO_ROOT as ROOT, SettingsError, known_variables
     ({"LEAKWATCH_INGEST_ZADARMA_TIMEZONE": "Moscow"}, "LEAKWATCH_INGEST_ZADARMA_TIMEZONE"),
     ({"LEAKWATCH_TRANSCRIBE_ENGINE": "openai"}, "LEAKWATCH_TRANSCRIBE_BASE_URL"),
     ({"LEAKWATCH_PUBLIC_EVIDENCE": "maybe"}, "LEAKWATCH_PUBLIC_EVIDENCE"),
+    ({"LEAKWATCH_CRM_LOSS_REASON_VALUES": "501=Дёшево"}, "LEAKWATCH_CRM_LOSS_REASON_VALUES"),
+    ({"LEAKWATCH_CRM_LOSS_REASON_VALUES": "501"}, "LEAKWATCH_CRM_LOSS_REASON_VALUES"),
+    ({"LEAKWATCH_CRM_LOSS_REASON_FIELD": "bitrix24=LOSS_REASON"}, "LEAKWATCH_CRM_LOSS_REASON_FIELD"),
+    ({"LEAKWATCH_CRM_LOSS_REASON_FIELD": "amocrm=123456"}, "LEAKWATCH_CRM_LOSS_REASON_FIELD"),
+    ({"LEAKWATCH_CRM_LOSS_REASON_FIELD": "kommo=loss_reason_id"}, "LEAKWATCH_CRM_LOSS_REASON_FIELD"),
+    ({"LEAKWATCH_CRM_CLOSED_LOST_STAGES": "143,Условный отказ"}, "LEAKWATCH_CRM_CLOSED_LOST_STAGES"),
 ])
 def test_wrong_setting_stops_with_its_name(monkeypatch, capsys, env, name):
     for key, value in env.items():
@@ -70,3 +76,13 @@ def test_every_variable_the_project_names_is_known():
     assert "LEAKWATCH_KAFKA_BOOTSTRAP" in names  # the scan reads the files
     unknown = {name: str(where) for name, where in names.items() if name not in known_variables() | MISSPELT}
     assert unknown == {}
+
+
+def test_crm_review_settings_parse(monkeypatch):
+    monkeypatch.setenv("LEAKWATCH_CRM_REVIEW_STAGES", "Условный отказ, 61000")
+    monkeypatch.setenv("LEAKWATCH_CRM_LOSS_REASON_FIELD", "bitrix24=UF_CRM_LOSS_REASON")
+    monkeypatch.setenv("LEAKWATCH_CRM_LOSS_REASON_VALUES", "501=Дорого,502=Поздно связались")
+    s = load_settings()
+    assert s.crm_review_stages == ["Условный отказ", "61000"]
+    assert s.crm_loss_reason_field == {"bitrix24": "UF_CRM_LOSS_REASON"}
+    assert s.crm_loss_reason_values == {"501": "Дорого", "502": "Поздно связались"}

@@ -105,3 +105,39 @@ def test_a_loss_before_the_deal_exists_is_folded():
     state = fold([DealEvent(event_id="1", deal_id="D1", ts=at(5), type="lost", stage="Закрыто"),
                   DealEvent(event_id="0", deal_id="D1", ts=at(0), type="created", stage="Новая заявка")])
     assert state.ever_lost and state.status == "lost"
+
+
+
+def crm_deal_events(ids):
+    """Deal events that move through «Условный отказ» and into closed-lost, some saying where from."""
+    return st.builds(
+        lambda i, m, type_, stage, came_from, reason: DealEvent(
+            event_id=f"d{i}", deal_id="D1", ts=at(m), type=type_, stage=stage, from_stage=came_from,
+            lost_reason=reason if type_ == "lost" else None),
+        ids, st.integers(0, 10_000), st.sampled_from(["stage_changed", "lost", "updated"]),
+        st.sampled_from([None, "Переговоры", "Условный отказ", "Закрыто"]),
+        st.none() | st.sampled_from(["Переговоры", "Условный отказ"]), st.none() | st.sampled_from(list(Reason)))
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.lists(st.one_of(crm_deal_events(IDS), reviews(IDS)), max_size=30))
+def test_with_crm_review_rules_a_replay_changes_nothing_and_a_review_move_never_reopens(events):
+    from leakwatch.domain.reviews import CrmReviewRules
+    from schemas.conversation import Labels
+
+    rules = CrmReviewRules(review_stages=frozenset({"Условный отказ"}), closed_lost_stages=frozenset({"Закрыто"}))
+    state = None
+    for e in events:
+        before = state
+        state, _ = apply_event(state, e, rules)
+        state = state.model_copy(update={"ai_labels": Labels(target=True, reason=Reason.EXPENSIVE, kind="real")})
+        if isinstance(e, DealEvent) and before is not None and before.status == "lost" and e.stage == "Закрыто" \
+                and e.type == "stage_changed" and e.event_id not in before.seen_events \
+                and (e.from_stage or before.stage) == "Условный отказ":
+            assert state.status == "lost" and state.review is not None
+    if state is None:
+        return
+    again = state
+    for e in events:
+        again, _ = apply_event(again, e, rules)
+    assert again.model_dump(exclude={"seen_events"}) == state.model_dump(exclude={"seen_events"})

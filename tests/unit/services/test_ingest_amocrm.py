@@ -106,3 +106,23 @@ def test_the_fetched_loss_reason_name_maps_through_the_table():
     assert e.lost_reason is None  # unknown names stay unstated, never guessed
     with pytest.raises(ValueError, match="loss_reason_names"):
         load_maps({"amocrm": {"loss_reason_names": {"Дорого": "Дешево"}}})
+
+
+def test_the_review_stage_is_a_refusal_and_the_qa_leads_move_says_where_it_came_from():
+    from leakwatch.domain.reviews import CrmReviewRules
+    from services.ingest.amocrm import lost_lead_ids, with_loss_reasons
+    maps = load_maps({"amocrm": {"statuses": {"61000": "Условный отказ", "10216994": "Переговоры"},
+                                 "users": {"102525": "Мария (ОКК)"}}})
+    rules = CrmReviewRules(review_stages=frozenset({"Условный отказ"}), closed_lost_stages=frozenset({"143"}))
+    into_review = parse_form(amo_form(("status", [amo_lead(status_id="61000", old_status_id="10216994")])))
+    assert lost_lead_ids(into_review, maps, rules) == ["31926520"]  # its loss reason is fetched
+    assert lost_lead_ids(into_review) == []  # without the rules it is an ordinary stage
+    [e] = deal_events(with_loss_reasons(into_review, {"31926520": "Высокая цена"}), maps, NOW, rules)
+    assert (e.type, e.stage, e.stage_id, e.lost_reason) == ("lost", "Условный отказ", "61000", "Дорого")
+    assert (e.from_stage, e.from_stage_id) == ("Переговоры", "10216994")
+    closed = parse_form(amo_form(("status", [amo_lead(status_id="143", old_status_id="61000", last_modified="1763456400")])))
+    [c] = deal_events(with_loss_reasons(closed, {"31926520": "Долго не связывались"}), maps, NOW, rules)
+    assert (c.type, c.stage_id, c.from_stage, c.from_stage_id, c.changed_by, c.lost_reason) == \
+        ("lost", "143", "Условный отказ", "61000", "Мария (ОКК)", "Поздно связались")
+    [plain] = deal_events(into_review, maps, NOW)  # no review stages configured
+    assert plain.type == "stage_changed"

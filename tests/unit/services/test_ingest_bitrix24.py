@@ -131,3 +131,21 @@ def test_rate_limited_answers_are_retried_a_bounded_number_of_times():
     with pytest.raises(LookupFailed, match="after 2 attempts"):
         asyncio.run(fetch(busy_then_ok, 2))
     assert len(seen) == 2
+
+
+def test_review_stage_and_the_loss_reason_user_field():
+    from leakwatch.domain.reviews import CrmReviewRules
+    rules = CrmReviewRules(review_stages=frozenset({"C1:UC_REVIEW"}), closed_lost_stages=frozenset({"C1:LOSE"}),
+                           reason_values={"501": "Дорого", "502": "Поздно связались"})
+    payload = parse_form(bitrix_form(fields=bitrix_deal(stage="C1:UC_REVIEW", UF_CRM_LOSS_REASON="501")))
+    [e] = bitrix24.deal_events(payload, MAPS, NOW, rules, "UF_CRM_LOSS_REASON")
+    assert (e.type, e.stage_id, e.lost_reason, e.changed_by) == ("lost", "C1:UC_REVIEW", "Дорого", "Олег Петров")
+    assert bitrix24.deal_events(payload, MAPS, NOW)[0].type == "stage_changed"  # not configured: in progress
+    closed = parse_form(bitrix_form(fields=bitrix_deal(stage="C1:LOSE", UF_CRM_LOSS_REASON="502",
+                                                       MOVED_TIME="2025-11-18T14:00:00+03:00")))
+    [c] = bitrix24.deal_events(closed, MAPS, NOW, rules, "UF_CRM_LOSS_REASON")
+    assert (c.type, c.stage_id, c.lost_reason, c.from_stage) == ("lost", "C1:LOSE", "Поздно связались", None)
+    assert c.event_id != e.event_id
+    # An unknown enum id is no reason: the QA lead's move then only confirms.
+    odd = parse_form(bitrix_form(fields=bitrix_deal(stage="C1:LOSE", UF_CRM_LOSS_REASON="999")))
+    assert bitrix24.deal_events(odd, MAPS, NOW, rules, "UF_CRM_LOSS_REASON")[0].lost_reason is None

@@ -248,3 +248,22 @@ def test_a_redelivered_request_is_acked_only_once_it_is_published():
 
     acked, _ = asyncio.run(replay([Event("D1", 1, now + 0.2, 4), Event("D1", 1, now + 0.2, 4)], settle))
     assert seen == [("D1", 1)] and acked == [4, 4]  # one record; Faust acks an offset once
+
+
+def test_the_ais_labels_are_kept_in_the_state_without_a_new_revision():
+    # The verdict a QA lead confirms by closing the deal in the CRM (leakwatch.domain.reviews).
+    pub, ctx = publisher(Engine())
+    revision = ctx.deal_state["D1"]["revision"]
+    asyncio.run(pub.settle([pending(ctx, "D1")]))
+    state = ctx.deal_state["D1"]
+    assert state["ai_labels"] == {"target": True, "reason": "Дорого", "kind": "salvageable",
+                                  "leak": "Не отработали возражение", "hot": False}
+    assert state["revision"] == revision
+    from leakwatch.domain.deal_state import DealState
+    assert DealState.model_validate(state).ai_labels.reason == "Дорого"
+
+
+def test_a_failed_publish_keeps_no_labels():
+    pub, ctx = publisher(Engine(poison={"D1"}), refusal_max_attempts=1)
+    asyncio.run(pub.settle([pending(ctx, "D1")]))
+    assert ctx.deadletter.sent and ctx.deal_state["D1"]["ai_labels"] is None
