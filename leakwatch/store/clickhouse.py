@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from importlib import resources
 from typing import Any
 
@@ -39,6 +39,35 @@ BY_DAY_COLUMNS = (
     "amount_rub", "avg_check_rub", "money_rub", "target", "reason", "kind", "leak", "hot", "evidence",
     "manager_reason", "reason_mismatch",
 )
+
+# The cards' aggregate (migrations/011_refusals_hourly.sql), rebuilt per touched day.
+AGGREGATES = ("refusals_hourly",)
+_HOURLY_KEY = "hour, pipeline, manager, reason, kind, leak, stage_before_loss"
+_HOURLY_SUMS = {  # column: its value summed over the newest verdicts in refusals_by_day
+    "refusals": "count()", "money_rub": "sum(money_rub)", "avg_check_rub": "sum(avg_check_rub)",
+    "hot": "countIf(hot = 1)", "stated": "countIf(reason_mismatch IS NOT NULL)",
+    "mismatches": "countIf(reason_mismatch = 1)", "confirmed": "countIf(status = 'confirmed')",
+}
+# Inserts (truth - stored) for the chosen days: a no-op when they already agree, so a
+# replay or a re-run after a half-written insert leaves the table exact.
+_RECONCILE = f"""
+INSERT INTO refusals_hourly ({_HOURLY_KEY}, {', '.join(_HOURLY_SUMS)})
+SELECT {_HOURLY_KEY}, {', '.join(f'sum(d_{c}) AS {c}' for c in _HOURLY_SUMS)}
+FROM (
+    SELECT toDateTime(toStartOfHour(lost_at), 'UTC') AS hour, pipeline, manager, reason, kind, leak,
+           stage_before_loss, {', '.join(f'toInt64({v}) AS d_{c}' for c, v in _HOURLY_SUMS.items())}
+    FROM refusals_by_day FINAL
+    WHERE {{days_lost_at}} AND active = 1 AND target = 1
+    GROUP BY {_HOURLY_KEY}
+    UNION ALL
+    SELECT {_HOURLY_KEY}, {', '.join(f'-sum({c}) AS d_{c}' for c in _HOURLY_SUMS)}
+    FROM refusals_hourly
+    WHERE {{days_hour}}
+    GROUP BY {_HOURLY_KEY}
+)
+GROUP BY {_HOURLY_KEY}
+HAVING {' OR '.join(f'{c} != 0' for c in _HOURLY_SUMS)}
+"""
 
 
 def _utc(ts: datetime) -> datetime:
@@ -91,6 +120,12 @@ def by_day_rows(records: Sequence[ClassifiedRefusal], stored: dict[str, tuple[in
     return rows
 
 
+def touched_days(by_day: Sequence[tuple]) -> set[date]:
+    """The UTC days whose refusals_by_day rows a batch wrote (its tombstones' days too)."""
+    at = BY_DAY_COLUMNS.index("lost_at")
+    return {row[at].date() for row in by_day}
+
+
 def migration_statements() -> list[str]:
     statements = []
     for path in sorted((p for p in MIGRATIONS.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name):
@@ -129,14 +164,43 @@ class ClickHouseStore:
         with self._lock:
             for statement in migration_statements():
                 self._client.command(statement)
+        # Days stored before the aggregate existed, or whose first build was cut short (an
+        # insert lands whole per month partition): build them now; nothing to do usually.
+        missing = self.query(
+            "SELECT DISTINCT toDate(lost_at) AS day FROM refusals_by_day WHERE active = 1 AND target = 1 "
+            "AND toDate(lost_at) NOT IN (SELECT DISTINCT toDate(hour) FROM refusals_hourly)")
+        if missing:
+            self.reconcile_hours({r["day"] for r in missing})
 
     def insert_refusals(self, records: Sequence[ClassifiedRefusal]) -> None:
         """The cards' read table first, then `refusals`: the read table's rows are derived
         from what `refusals` holds, so a crash in between replays into the same rows."""
         if records:
             stored = self.stored_versions({r.deal_id for r in records})
-            self._insert("refusals_by_day", by_day_rows(records, stored), BY_DAY_COLUMNS)
+            by_day = by_day_rows(records, stored)
+            self._insert("refusals_by_day", by_day, BY_DAY_COLUMNS)
+            self.reconcile_hours(touched_days(by_day))
             self._insert("refusals", [refusal_row(r) for r in records], REFUSAL_COLUMNS)
+
+    def reconcile_hours(self, days: set[date] | None) -> None:
+        """Make refusals_hourly agree with refusals_by_day on these UTC days (None: all).
+        Before `refusals` is written, so a replay after a crash touches the same days."""
+        if days is not None and not days:
+            return
+        if days is None:
+            sql = _RECONCILE.format(days_lost_at="1", days_hour="1")
+        else:
+            sql = _RECONCILE.format(days_lost_at="toDate(lost_at) IN {days:Array(Date)}",
+                                    days_hour="toDate(hour) IN {days:Array(Date)}")
+        started = time.perf_counter()
+        with self._lock:
+            self._client.command(sql, parameters={"days": sorted(days)} if days else None)
+        log.debug("reconciled refusals_hourly on %s days in %.3fs", "all" if days is None else len(days),
+                  time.perf_counter() - started)
+
+    def rebuild_aggregates(self) -> None:
+        """Reconcile every day (after a bulk load that bypassed insert_refusals)."""
+        self.reconcile_hours(None)
 
     def stored_versions(self, deal_ids: set[str]) -> dict[str, tuple[int, datetime]]:
         """Each deal's newest stored (version, lost_at); a primary-key lookup in `refusals`."""
