@@ -10,13 +10,13 @@ everything outside Grafana. Alert rules run in Grafana's backend only, where nei
 A macro without arguments is written `($__fromTime)` when a `(` could follow it: see
 `macros.expand_time_macros` for the plugin's parser trap.
 
-The cards' numbers come from `refusals_hourly` (leakwatch/store/migrations/011_refusals_hourly.sql):
-sums per UTC hour over the newest verdict of every deal, read without FINAL, for the whole
-hours of a period; the partial hours at its ends and the drill-down list read
-`refusals_by_day` (010_refusals_by_day.sql: the newest verdict per deal under the day it
-was lost) with FINAL (a ReplacingMergeTree: only FINAL sees exactly the newest row per key)
-and `active = 1` (a deal lost again on another day leaves a tombstone under the old one).
-See `period_rows`.
+The cards' numbers come from the aggregates of leakwatch/store/migrations/011_cards_aggregates.sql,
+sums over the newest verdict of every deal read without FINAL: `refusals_hourly` for the
+whole hours of a period, `refusals_timeline` for the partial hours at its ends (see
+`period_rows`). The drill-down list reads single refusals from `refusals_by_day`
+(010_refusals_by_day.sql: the newest verdict per deal under the day it was lost) with FINAL
+(a ReplacingMergeTree: only FINAL sees exactly the newest row per key) and `active = 1` (a
+deal lost again on another day leaves a tombstone under the old one).
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ _KEY = "pipeline, manager, reason, kind, leak, stage_before_loss"
 
 def period_rows(lo: str, hi: str, *, hi_inclusive: bool = True, where: str = "1 = 1") -> str:
     """Target refusals lost in [lo, hi] ([lo, hi) unless hi_inclusive) as summable rows
-    (day, the cards' dimensions, sums): the whole UTC hours from refusals_hourly (no FINAL),
-    the partial hours at either end one row per newest verdict from refusals_by_day.
+    (day, the cards' dimensions, sums), no FINAL: the whole UTC hours from refusals_hourly,
+    the partial hours at either end from refusals_timeline (per lost_at, so to the ms).
     The hours [first, last) are whole: every lost_at in them passes the filter (to the
     millisecond, since the bounds are whole seconds). Every `sum` over these rows equals
     the same `count`/`sum` over the newest verdicts; a group's rows may add up to zero
@@ -50,11 +50,9 @@ def period_rows(lo: str, hi: str, *, hi_inclusive: bool = True, where: str = "1 
     FROM refusals_hourly
     WHERE hour >= {first} AND hour < {last} AND {where}
     UNION ALL
-    SELECT toDate(lost_at) AS day, {_KEY}, toInt64(1) AS refusals, money_rub, avg_check_rub,
-           toInt64(hot) AS hot, toInt64(reason_mismatch IS NOT NULL) AS stated,
-           toInt64(ifNull(reason_mismatch = 1, 0)) AS mismatches, toInt64(status = 'confirmed') AS confirmed
-    FROM refusals_by_day FINAL
-    WHERE active = 1 AND target = 1 AND lost_at >= {lo} AND lost_at {below} {hi}
+    SELECT toDate(lost_at) AS day, {_KEY}, {_SUMS}
+    FROM refusals_timeline
+    WHERE lost_at >= {lo} AND lost_at {below} {hi}
       AND (lost_at < {first} OR lost_at >= greatest({first}, {last})) AND {where}
 """
 

@@ -80,9 +80,9 @@ def crash_then_replay(store: ClickHouseStore, rng: random.Random, batch: list[Cl
     where = rng.choice(["after_by_day", "half_reconciled", "before_refusals"])
     days = sorted(touched_days(by_day))
     if where == "half_reconciled":  # one month's part of the delta landed, not the rest
-        store.reconcile_hours(set(days[: max(1, len(days) // 2)]))
+        store.reconcile_aggregates(set(days[: max(1, len(days) // 2)]))
     elif where == "before_refusals":
-        store.reconcile_hours(set(days))
+        store.reconcile_aggregates(set(days))
     store.insert_refusals(batch)
 
 
@@ -205,7 +205,7 @@ def test_the_aggregate_stays_exact_through_replays_and_crashes(tmp_path, seed):
         assert {r["hour"]: r["n"] for r in rows} == dict(hours)
         # A reconcile with nothing new inserts nothing (the fixpoint the replays rely on).
         before = store.query("SELECT count() AS n FROM refusals_hourly")[0]["n"]
-        store.reconcile_hours(None)
+        store.reconcile_aggregates(None)
         assert store.query("SELECT count() AS n FROM refusals_hourly")[0]["n"] == before
     finally:
         store.close()
