@@ -10,10 +10,13 @@ everything outside Grafana. Alert rules run in Grafana's backend only, where nei
 A macro without arguments is written `($__fromTime)` when a `(` could follow it: see
 `macros.expand_time_macros` for the plugin's parser trap.
 
-The cards read `refusals_by_day` (leakwatch/store/migrations/010_refusals_by_day.sql): the newest
-verdict per deal under the day it was lost, so a period reads its own days only. Every
-read uses FINAL (a ReplacingMergeTree: only FINAL sees exactly the newest row per key) and
-`active = 1` (a deal lost again on another day leaves a tombstone under the old one).
+The cards' numbers come from the aggregates of leakwatch/store/migrations/011_cards_aggregates.sql,
+sums over the newest verdict of every deal read without FINAL: `refusals_hourly` for the
+whole hours of a period, `refusals_timeline` for the partial hours at its ends (see
+`period_rows`). The drill-down list reads single refusals from `refusals_by_day`
+(010_refusals_by_day.sql: the newest verdict per deal under the day it was lost) with FINAL
+(a ReplacingMergeTree: only FINAL sees exactly the newest row per key) and `active = 1` (a
+deal lost again on another day leaves a tombstone under the old one).
 """
 
 from __future__ import annotations
@@ -22,70 +25,108 @@ FILTERS = (
     "$__conditionalAll(pipeline IN (${pipeline:singlequote}), $pipeline)"
     " AND $__conditionalAll(manager IN (${manager:singlequote}), $manager)"
 )
-# Target refusals of the period, after the newest verdict and filters.
+SALVAGEABLE_KIND = "kind = 'salvageable'"
+# Drill-downs read single refusals: the newest verdicts of the period, after the filters.
 PERIOD = f"active = 1 AND target = 1 AND $__timeFilter(lost_at) AND {FILTERS}"
-SALVAGEABLE = f"{PERIOD} AND kind = 'salvageable'"
+SALVAGEABLE = f"{PERIOD} AND {SALVAGEABLE_KIND}"
+
+_SUMS = "refusals, money_rub, avg_check_rub, hot, stated, mismatches, confirmed"
+_KEY = "pipeline, manager, reason, kind, leak, stage_before_loss"
+
+
+def period_rows(lo: str, hi: str, *, hi_inclusive: bool = True, where: str = "1 = 1") -> str:
+    """Target refusals lost in [lo, hi] ([lo, hi) unless hi_inclusive) as summable rows
+    (day, the cards' dimensions, sums), no FINAL: the whole UTC hours from refusals_hourly,
+    the partial hours at either end from refusals_timeline (per lost_at, so to the ms).
+    The hours [first, last) are whole: every lost_at in them passes the filter (to the
+    millisecond, since the bounds are whole seconds). Every `sum` over these rows equals
+    the same `count`/`sum` over the newest verdicts; a group's rows may add up to zero
+    (a not yet merged correction), so grouped readers keep only groups with refusals."""
+    first = f"toStartOfHour({lo} + INTERVAL 3599 SECOND, 'UTC')"
+    last = f"toStartOfHour({hi}, 'UTC')"
+    below = "<=" if hi_inclusive else "<"
+    return f"""
+    SELECT toDate(hour) AS day, {_KEY}, {_SUMS}
+    FROM refusals_hourly
+    WHERE hour >= {first} AND hour < {last} AND {where}
+    UNION ALL
+    SELECT toDate(lost_at) AS day, {_KEY}, {_SUMS}
+    FROM refusals_timeline
+    WHERE lost_at >= {lo} AND lost_at {below} {hi}
+      AND (lost_at < {first} OR lost_at >= greatest({first}, {last})) AND {where}
+"""
+
+
+FROM, TO = "($__fromTime)", "($__toTime)"  # in parentheses: see macros.expand_time_macros
+PERIOD_ROWS = period_rows(FROM, TO, where=FILTERS)
+SALVAGEABLE_ROWS = period_rows(FROM, TO, where=f"{FILTERS} AND {SALVAGEABLE_KIND}")
 
 # real_pct is 100 - salvageable_pct, so the share bar always adds up to 100.
 CARD1_TOTALS = f"""
 SELECT
-    count() AS total,
-    countIf(kind = 'salvageable') AS salvageable,
-    countIf(kind = 'real') AS real,
+    sum(refusals) AS total,
+    sumIf(refusals, kind = 'salvageable') AS salvageable,
+    sumIf(refusals, kind = 'real') AS real,
     if(total = 0, 0, round(100 * salvageable / total)) AS salvageable_pct,
     if(total = 0, 0, 100 - salvageable_pct) AS real_pct,
     sumIf(avg_check_rub, kind = 'salvageable') AS potential_lost_rub,
     if(salvageable = 0, 0, intDiv(potential_lost_rub, salvageable)) AS average_check_rub,
-    countIf(reason_mismatch = 1) AS reason_mismatches,
-    countIf(status = 'confirmed') AS confirmed
-FROM refusals_by_day FINAL
-WHERE {PERIOD}
+    sum(mismatches) AS reason_mismatches,
+    sum(confirmed) AS confirmed
+FROM ({PERIOD_ROWS})
 """
 
 CARD1_BY_REASON = f"""
 SELECT
     reason,
-    countIf(kind = 'salvageable') AS salvageable,
-    countIf(kind = 'real') AS real,
-    count() AS total
-FROM refusals_by_day FINAL
-WHERE {PERIOD}
+    sumIf(refusals, kind = 'salvageable') AS salvageable,
+    sumIf(refusals, kind = 'real') AS real,
+    sum(refusals) AS total
+FROM ({PERIOD_ROWS})
 GROUP BY reason
+HAVING total != 0
 ORDER BY total DESC, reason
 """
 
 # The average day: leak per day that had any target refusal in the baseline window
 # before the period, so a young installation is not compared with empty days.
+def baseline_daily(where: str) -> str:
+    """Salvageable money per day with any target refusal in the $baseline_days before the period."""
+    rows = period_rows(f"{FROM} - INTERVAL $baseline_days DAY", FROM, hi_inclusive=False, where=where)
+    return f"""(
+        SELECT if(count() = 0, 0, sum(day_rub) / count())
+        FROM (
+            SELECT day, sumIf(money_rub, kind = 'salvageable') AS day_rub
+            FROM ({rows})
+            GROUP BY day
+            HAVING sum(refusals) != 0
+        )
+    )"""
+
+
 CARD2_TOTALS = f"""
 SELECT
     sum(money_rub) AS leak_rub,
-    count() AS cases,
-    countIf(hot = 1) AS hot_cases,
-    (
-        SELECT if(uniqExact(toDate(lost_at)) = 0, 0,
-                  sumIf(money_rub, kind = 'salvageable') / uniqExact(toDate(lost_at)))
-        FROM refusals_by_day FINAL
-        WHERE active = 1 AND target = 1 AND {FILTERS}
-          AND lost_at >= $__fromTime - INTERVAL $baseline_days DAY AND lost_at < $__fromTime
-    ) AS baseline_daily_rub,
-    greatest(dateDiff('second', $__fromTime, $__toTime), 1) / 86400 AS period_days,
+    sum(refusals) AS cases,
+    sum(hot) AS hot_cases,
+    {baseline_daily(FILTERS)} AS baseline_daily_rub,
+    greatest(dateDiff('second', {FROM}, {TO}), 1) / 86400 AS period_days,
     if(baseline_daily_rub = 0, NULL,
        round(100 * (leak_rub / (baseline_daily_rub * period_days) - 1))) AS above_average_pct
-FROM refusals_by_day FINAL
-WHERE {SALVAGEABLE}
+FROM ({SALVAGEABLE_ROWS})
 """
 
 CARD2_BY_LEAK = f"""
 SELECT
     leak,
     sum(money_rub) AS leak_rub,
-    count() AS cases,
-    countIf(hot = 1) AS hot_cases,
+    sum(refusals) AS cases,
+    sum(hot) AS hot_cases,
     round(100 * leak_rub / sum(sum(money_rub)) OVER ()) AS leak_pct,
     if('$metric' = 'count', cases, leak_rub) AS value
-FROM refusals_by_day FINAL
-WHERE {SALVAGEABLE}
+FROM ({SALVAGEABLE_ROWS})
 GROUP BY leak
+HAVING cases != 0
 ORDER BY leak_rub DESC, leak
 """
 
@@ -93,13 +134,13 @@ CARD2_MAIN_STAGE = f"""
 SELECT
     stage_before_loss AS stage,
     sum(money_rub) AS stage_rub,
-    count() AS cases
-FROM refusals_by_day FINAL
-WHERE {SALVAGEABLE}
-  AND leak IN (  -- IN, not =: an empty period has no main leak and no scalar to compare
-      SELECT leak FROM refusals_by_day FINAL WHERE {SALVAGEABLE}
-      GROUP BY leak ORDER BY sum(money_rub) DESC, leak LIMIT 1)
+    sum(refusals) AS cases
+FROM ({SALVAGEABLE_ROWS})
+WHERE leak IN (  -- IN, not =: an empty period has no main leak and no scalar to compare
+    SELECT leak FROM ({SALVAGEABLE_ROWS})
+    GROUP BY leak HAVING sum(refusals) != 0 ORDER BY sum(money_rub) DESC, leak LIMIT 1)
 GROUP BY stage
+HAVING cases != 0
 ORDER BY stage_rub DESC, stage
 LIMIT 1
 """
@@ -121,9 +162,9 @@ LIMIT 500
 MANAGERS = f"""
 SELECT
     manager,
-    sum(refusals) AS refusals,
-    sum(stated) AS stated,
-    sum(mismatches) AS mismatches,
+    sum(leak_refusals) AS refusals,
+    sum(leak_stated) AS stated,
+    sum(leak_mismatches) AS mismatches,
     if(stated = 0, NULL, round(100 * mismatches / stated)) AS mismatch_pct,
     sum(leak_cases) AS cases,
     sum(leak_money) AS leak_rub,
@@ -131,14 +172,14 @@ SELECT
 FROM (
     SELECT
         manager, leak,
-        count() AS refusals,
-        countIf(reason_mismatch IS NOT NULL) AS stated,
-        countIf(reason_mismatch = 1) AS mismatches,
-        countIf(kind = 'salvageable') AS leak_cases,
+        sum(refusals) AS leak_refusals,
+        sum(stated) AS leak_stated,
+        sum(mismatches) AS leak_mismatches,
+        sumIf(refusals, kind = 'salvageable') AS leak_cases,
         sumIf(money_rub, kind = 'salvageable') AS leak_money
-    FROM refusals FINAL
-    WHERE {PERIOD}
+    FROM ({PERIOD_ROWS})
     GROUP BY manager, leak
+    HAVING leak_refusals != 0
 )
 GROUP BY manager
 ORDER BY leak_rub DESC, manager
@@ -172,7 +213,7 @@ BOARD = {"review_queue": REVIEW_QUEUE}
 
 # Alert rules (Grafana-managed, evaluated without dashboard variables). Each returns one
 # numeric column, which Grafana alerts on as a number; the thresholds live in the rules.
-ALERT_SALVAGEABLE = "active = 1 AND target = 1 AND kind = 'salvageable'"
+ALERT_SALVAGEABLE_ROWS = period_rows(FROM, TO, where=SALVAGEABLE_KIND)
 
 # Leak of the rule's window over the average day before it (per day that had any target
 # refusal, as card 2 counts it); 0 without history, so a new installation stays quiet.
@@ -180,22 +221,16 @@ ALERT_LEAK_SPIKE = f"""
 SELECT if(baseline_daily_rub = 0, 0, round(leak_rub / (baseline_daily_rub * period_days), 3)) AS leak_ratio
 FROM (
     SELECT
-        sumIf(money_rub, kind = 'salvageable' AND $__timeFilter(lost_at)) AS leak_rub,
-        uniqExactIf(toDate(lost_at), lost_at < ($__fromTime)) AS history_days,
-        if(history_days = 0, 0,
-           sumIf(money_rub, kind = 'salvageable' AND lost_at < ($__fromTime)) / history_days) AS baseline_daily_rub,
-        greatest(dateDiff('second', ($__fromTime), ($__toTime)), 1) / 86400 AS period_days
-    FROM refusals_by_day FINAL
-    WHERE active = 1 AND target = 1
-      AND lost_at >= ($__fromTime) - INTERVAL $baseline_days DAY AND lost_at <= ($__toTime)
+        (SELECT sum(money_rub) FROM ({ALERT_SALVAGEABLE_ROWS})) AS leak_rub,
+        {baseline_daily('1 = 1')} AS baseline_daily_rub,
+        greatest(dateDiff('second', {FROM}, {TO}), 1) / 86400 AS period_days
 )
 """
 
 # Salvageable refusals lost within the rule's window (the last hour).
 ALERT_SALVAGEABLE_BURST = f"""
-SELECT count() AS salvageable_refusals
-FROM refusals_by_day FINAL
-WHERE {ALERT_SALVAGEABLE} AND $__timeFilter(lost_at)
+SELECT sum(refusals) AS salvageable_refusals
+FROM ({ALERT_SALVAGEABLE_ROWS})
 """
 
 ALERTS = {

@@ -9,10 +9,11 @@ chdb session is shared across threads.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from importlib import resources
 from typing import Any
 
@@ -38,6 +39,52 @@ BY_DAY_COLUMNS = (
     "deal_id", "version", "active", "status", "lost_at", "pipeline", "manager", "stage_before_loss",
     "amount_rub", "avg_check_rub", "money_rub", "target", "reason", "kind", "leak", "hot", "evidence",
     "manager_reason", "reason_mismatch",
+)
+
+# The cards' aggregates (migrations/011_cards_aggregates.sql), rebuilt per touched day:
+# refusals_timeline from refusals_by_day FINAL, then refusals_hourly from refusals_timeline.
+AGGREGATES = ("refusals_timeline", "refusals_hourly")
+_DIMENSIONS = "pipeline, manager, reason, kind, leak, stage_before_loss"
+_SUMS = {  # column: its value over the newest verdicts in refusals_by_day
+    "refusals": "count()", "money_rub": "sum(money_rub)", "avg_check_rub": "sum(avg_check_rub)",
+    "hot": "countIf(hot = 1)", "stated": "countIf(reason_mismatch IS NOT NULL)",
+    "mismatches": "countIf(reason_mismatch = 1)", "confirmed": "countIf(status = 'confirmed')",
+}
+
+
+def _reconcile_sql(table: str, at: str, truth: str) -> str:
+    """Insert (truth - stored) into `table` for the chosen days: nothing when they agree,
+    so a replay, or a re-run after a half-written insert, leaves the table exact. `truth`
+    selects `at`, the dimensions and d_<sum> columns; __DAYS__(column) is filled in per call."""
+    key = f"{at}, {_DIMENSIONS}"
+    return f"""
+INSERT INTO {table} ({key}, {', '.join(_SUMS)})
+SELECT {key}, {', '.join(f'sum(d_{c}) AS {c}' for c in _SUMS)}
+FROM (
+    {truth}
+    UNION ALL
+    SELECT {key}, {', '.join(f'-sum({c}) AS d_{c}' for c in _SUMS)}
+    FROM {table}
+    WHERE __DAYS__({at})
+    GROUP BY {key}
+)
+GROUP BY {key}
+HAVING {' OR '.join(f'{c} != 0' for c in _SUMS)}
+"""
+
+
+_RECONCILE = (
+    _reconcile_sql("refusals_timeline", "lost_at", f"""
+    SELECT lost_at, {_DIMENSIONS}, {', '.join(f'toInt64({v}) AS d_{c}' for c, v in _SUMS.items())}
+    FROM refusals_by_day FINAL
+    WHERE __DAYS__(lost_at) AND active = 1 AND target = 1
+    GROUP BY lost_at, {_DIMENSIONS}"""),
+    _reconcile_sql("refusals_hourly", "hour", f"""
+    SELECT toDateTime(toStartOfHour(lost_at), 'UTC') AS hour, {_DIMENSIONS},
+           {', '.join(f'sum({c}) AS d_{c}' for c in _SUMS)}
+    FROM refusals_timeline
+    WHERE __DAYS__(lost_at)
+    GROUP BY hour, {_DIMENSIONS}"""),
 )
 
 
@@ -91,6 +138,12 @@ def by_day_rows(records: Sequence[ClassifiedRefusal], stored: dict[str, tuple[in
     return rows
 
 
+def touched_days(by_day: Sequence[tuple]) -> set[date]:
+    """The UTC days whose refusals_by_day rows a batch wrote (its tombstones' days too)."""
+    at = BY_DAY_COLUMNS.index("lost_at")
+    return {row[at].date() for row in by_day}
+
+
 def migration_statements() -> list[str]:
     statements = []
     for path in sorted((p for p in MIGRATIONS.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name):
@@ -129,14 +182,41 @@ class ClickHouseStore:
         with self._lock:
             for statement in migration_statements():
                 self._client.command(statement)
+        # Days stored before the aggregate existed, or whose first build was cut short (an
+        # insert lands whole per month partition): build them now; nothing to do usually.
+        missing = self.query(
+            "SELECT DISTINCT toDate(lost_at) AS day FROM refusals_by_day WHERE active = 1 AND target = 1 "
+            "AND toDate(lost_at) NOT IN (SELECT DISTINCT toDate(hour) FROM refusals_hourly)")
+        if missing:
+            self.reconcile_aggregates({r["day"] for r in missing})
 
     def insert_refusals(self, records: Sequence[ClassifiedRefusal]) -> None:
         """The cards' read table first, then `refusals`: the read table's rows are derived
         from what `refusals` holds, so a crash in between replays into the same rows."""
         if records:
             stored = self.stored_versions({r.deal_id for r in records})
-            self._insert("refusals_by_day", by_day_rows(records, stored), BY_DAY_COLUMNS)
+            by_day = by_day_rows(records, stored)
+            self._insert("refusals_by_day", by_day, BY_DAY_COLUMNS)
+            self.reconcile_aggregates(touched_days(by_day))
             self._insert("refusals", [refusal_row(r) for r in records], REFUSAL_COLUMNS)
+
+    def reconcile_aggregates(self, days: set[date] | None) -> None:
+        """Make the cards' aggregates agree with refusals_by_day on these UTC days (None: all).
+        Called before `refusals` is written, so a replay after a crash touches the same days."""
+        if days is not None and not days:
+            return
+        started = time.perf_counter()
+        with self._lock:
+            for sql in _RECONCILE:
+                chosen = r"1 = 1" if days is None else r"toDate(\1) IN {days:Array(Date)}"
+                self._client.command(re.sub(r"__DAYS__\((\w+)\)", chosen, sql),
+                                     parameters=None if days is None else {"days": sorted(days)})
+        log.debug("reconciled the cards' aggregates on %s days in %.3fs", "all" if days is None else len(days),
+                  time.perf_counter() - started)
+
+    def rebuild_aggregates(self) -> None:
+        """Reconcile every day (after a bulk load that bypassed insert_refusals)."""
+        self.reconcile_aggregates(None)
 
     def stored_versions(self, deal_ids: set[str]) -> dict[str, tuple[int, datetime]]:
         """Each deal's newest stored (version, lost_at); a primary-key lookup in `refusals`."""

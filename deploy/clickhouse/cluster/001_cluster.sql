@@ -9,8 +9,14 @@
 -- never counted twice. Aggregates over the Distributed table stay exact with the default
 -- distributed_group_by_no_merge = 0.
 --
--- The *_local tables mirror leakwatch/store/migrations/001_refusals.sql, 002_won_deals.sql and
--- 010_refusals_by_day.sql (same columns, same keys). The cards' SQL names refusals_by_day,
+-- The cards' aggregates (refusals_timeline, refusals_hourly) hold sums, so a row may live
+-- on any shard: sum() over the Distributed table adds every shard's rows. The sink's
+-- reconcile (ClickHouseStore.reconcile_aggregates) reads the truth from the Distributed
+-- refusals_by_day FINAL (exact per shard, as above) and the stored sums from the
+-- Distributed aggregate, and inserts the difference; run ONE sink per cluster.
+--
+-- The *_local tables mirror leakwatch/store/migrations/001_refusals.sql, 002_won_deals.sql,
+-- 010_refusals_by_day.sql and 011_cards_aggregates.sql (same columns, same keys). The cards' SQL names refusals_by_day,
 -- refusals and won_deals: on the query nodes point the database of Grafana's datasource
 -- and of the sink (CLICKHOUSE_URL) at a database where those names are the Distributed
 -- tables below (here: database `leakwatch` holds the Distributed tables, `leakwatch_local`
@@ -48,6 +54,30 @@ ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/leakwatch/refu
 PARTITION BY toYYYYMM(lost_at)
 ORDER BY (toDate(lost_at), deal_id);
 
+CREATE TABLE IF NOT EXISTS leakwatch_local.refusals_timeline ON CLUSTER leakwatch
+(
+    lost_at DateTime64(3, 'UTC'), pipeline LowCardinality(String), manager LowCardinality(String),
+    reason LowCardinality(Nullable(String)), kind LowCardinality(Nullable(String)),
+    leak LowCardinality(Nullable(String)), stage_before_loss LowCardinality(String),
+    refusals Int64, money_rub Int64, avg_check_rub Int64, hot Int64, stated Int64, mismatches Int64, confirmed Int64
+)
+ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/leakwatch/refusals_timeline', '{replica}')
+PARTITION BY toYYYYMM(lost_at)
+ORDER BY (lost_at, pipeline, manager, reason, kind, leak, stage_before_loss)
+SETTINGS allow_nullable_key = 1;
+
+CREATE TABLE IF NOT EXISTS leakwatch_local.refusals_hourly ON CLUSTER leakwatch
+(
+    hour DateTime('UTC'), pipeline LowCardinality(String), manager LowCardinality(String),
+    reason LowCardinality(Nullable(String)), kind LowCardinality(Nullable(String)),
+    leak LowCardinality(Nullable(String)), stage_before_loss LowCardinality(String),
+    refusals Int64, money_rub Int64, avg_check_rub Int64, hot Int64, stated Int64, mismatches Int64, confirmed Int64
+)
+ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/leakwatch/refusals_hourly', '{replica}')
+PARTITION BY toYYYYMM(hour)
+ORDER BY (hour, pipeline, manager, reason, kind, leak, stage_before_loss)
+SETTINGS allow_nullable_key = 1;
+
 CREATE TABLE IF NOT EXISTS leakwatch_local.won_deals ON CLUSTER leakwatch
 (
     deal_id String, version UInt64, won_at DateTime64(3, 'UTC'),
@@ -61,6 +91,12 @@ ENGINE = Distributed(leakwatch, leakwatch_local, refusals, cityHash64(deal_id));
 
 CREATE TABLE IF NOT EXISTS leakwatch.refusals_by_day ON CLUSTER leakwatch AS leakwatch_local.refusals_by_day
 ENGINE = Distributed(leakwatch, leakwatch_local, refusals_by_day, cityHash64(deal_id));
+
+CREATE TABLE IF NOT EXISTS leakwatch.refusals_timeline ON CLUSTER leakwatch AS leakwatch_local.refusals_timeline
+ENGINE = Distributed(leakwatch, leakwatch_local, refusals_timeline, toYYYYMM(lost_at));
+
+CREATE TABLE IF NOT EXISTS leakwatch.refusals_hourly ON CLUSTER leakwatch AS leakwatch_local.refusals_hourly
+ENGINE = Distributed(leakwatch, leakwatch_local, refusals_hourly, toYYYYMM(hour));
 
 CREATE TABLE IF NOT EXISTS leakwatch.won_deals ON CLUSTER leakwatch AS leakwatch_local.won_deals
 ENGINE = Distributed(leakwatch, leakwatch_local, won_deals, cityHash64(deal_id));
