@@ -19,6 +19,8 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from schemas.conversation import ClassificationResult, ConversationInput
 from leakwatch.domain.refusals import reason_mismatch
 from leakwatch.classifier import encoder
@@ -85,7 +87,8 @@ class EmbeddedClassifier(RefusalClassifier):
                     digest = hashlib.sha256(self.bank_path.read_bytes()).hexdigest()[:8]
                     texts = [t for r in readings for t in (*r.client_lines, *r.manager_lines)]
                     encoder.encode_cached(texts, CACHE_DIR / f"bank-{digest}-{encoder.DIM}.npz")
-                    self._model = train_calibrated(bank, readings, encode_readings(readings), self.tuning)
+                    self._model = train_calibrated(bank, readings, encode_readings(readings), self.tuning,
+                                                   cache_dir=CACHE_DIR)
                     self.version = f"{ENGINE_VERSION}+bank.{digest}"
         return self._model
 
@@ -109,11 +112,23 @@ def writer_of(example: Labelled) -> str:
 
 
 def train_calibrated(bank: list[Labelled], readings: list[Reading], encoded: Encoded,
-                     tuning: Tuning = Tuning(), policy: Policy = Policy()) -> EmbeddingModel:
+                     tuning: Tuning = Tuning(), policy: Policy = Policy(),
+                     cache_dir: Path | None = None) -> EmbeddingModel:
     """The heads on the whole bank, plus a confidence calibrator fitted on out-of-fold
     verdicts: each writer's deals judged by heads trained on the other writers (so the
     map reflects unseen writing). Fewer than two writers: random folds; a tiny bank: none."""
     model = EmbeddingModel.train(bank, readings, encoded, tuning)
+    # The folds cost ~half the training again: keep the fitted map next to the bank's
+    # vectors, keyed by the trained weights (same code, bank and tuning -> same weights).
+    key = hashlib.sha256(b"".join(h.weights.tobytes() + h.bias.tobytes() for h in model.heads.values())).hexdigest()[:16]
+    path = cache_dir / f"calibration-{key}.npz" if cache_dir is not None else None
+    try:
+        if path is not None:
+            with np.load(path) as data:
+                model.calibrator = Isotonic(data["x"], data["y"])
+                return model
+    except (OSError, KeyError, ValueError):
+        pass
     writers = [writer_of(x) for x in bank]
     groups = sorted(set(writers))
     if len(groups) < 2:
@@ -132,7 +147,13 @@ def train_calibrated(bank: list[Labelled], readings: list[Reading], encoded: Enc
             scores.append(v.confidence)
             outcomes.append(verdict_correct(bank[i].gold, v.labels))
     if len(scores) >= CALIBRATION_MIN_BANK:
-        model.calibrator = Isotonic.fit(scores, outcomes)
+        model.calibrator = calibrator = Isotonic.fit(scores, outcomes)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.savez(path, x=calibrator.x, y=calibrator.y)
+            except OSError:
+                pass  # a read-only checkout: refit at every start
     return model
 
 
