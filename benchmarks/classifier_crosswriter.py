@@ -24,7 +24,8 @@ import numpy as np
 
 from leakwatch.classifier import encoder
 
-from leakwatch.classifier.embedded import judge
+from leakwatch.classifier.calibration import reliability, verdict_correct
+from leakwatch.classifier.embedded import judge, train_calibrated
 from leakwatch.classifier.embedding_model import EmbeddingModel, Tuning, encode_readings
 from leakwatch.classifier.evaluation import NONE, Report, evaluate, review_split
 from leakwatch.classifier.features import read
@@ -85,6 +86,17 @@ def _details(pooled: Report, gold, predicted, confidence) -> None:
         print(f"| {threshold:.2f} | {split.share_flagged:.0%} | {cells} | {split.confident.kind_macro_f1:.2f} |")
 
 
+def print_reliability(title: str, confidence, correct) -> None:
+    """Predicted vs observed accuracy of the refusal verdict (target, reason, kind, leak)."""
+    rows, ece = reliability(confidence, correct)
+    print(f"\nreliability, {title}: ECE {ece:.3f}\n")
+    print("| confidence | n | mean predicted | observed correct |")
+    print("|---|---|---|---|")
+    for r in rows:
+        cells = f"{r.predicted:.2f} | {r.observed:.2f}" if r.items else "· | ·"
+        print(f"| {r.low:.1f}–{r.high:.1f} | {r.items} | {cells} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="+", type=Path)
@@ -109,30 +121,35 @@ def main() -> None:
     tuning = Tuning()
     print("| held-out writer | n | target | reason | kind | leak (salv.) | hot | kind macro-F1 |")
     print("|---|---|---|---|---|---|---|---|")
-    gold_all, predicted_all, confidence_all, ids_all = [], [], [], []
+    gold_all, predicted_all, confidence_all, ids_all, raw_all = [], [], [], [], []
     for name in sets:
         test = [i for i, o in enumerate(owner) if o == name]
         train = [i for i, o in enumerate(owner)
                  if (o == "bank" if args.bank_only else o != name) and bank_writer[i] != name]
-        model = EmbeddingModel.train([everything[i] for i in train], [readings[i] for i in train],
-                                     encoded.take(train), tuning)
+        # As the engine trains at start: the heads plus the out-of-fold confidence calibrator.
+        model = train_calibrated([everything[i] for i in train], [readings[i] for i in train],
+                                 encoded.take(train), tuning)
         verdicts = judge(model, [readings[i] for i in test], encoded.take(test))
         gold = [everything[i].gold for i in test]
         predicted = [v.labels for v in verdicts]
         gold_all += gold
         predicted_all += predicted
         confidence_all += [v.confidence for v in verdicts]
+        raw_all += [v.raw_confidence for v in verdicts]
         ids_all += [everything[i].item.id for i in test]
         print(_row(name, evaluate(gold, predicted)))
     pooled = evaluate(gold_all, predicted_all)
     print(_row("**pooled**", pooled))
     if args.errors:
         with open(args.errors, "w", encoding="utf-8") as f:
-            for i, g, p, c in zip(ids_all, gold_all, predicted_all, confidence_all):
+            for i, g, p, c, raw in zip(ids_all, gold_all, predicted_all, confidence_all, raw_all):
                 f.write(json.dumps({"id": i, "gold": g.model_dump(mode="json"), "predicted": p.model_dump(mode="json"),
-                                    "confidence": c}, ensure_ascii=False) + "\n")
+                                    "confidence": c, "raw_confidence": raw}, ensure_ascii=False) + "\n")
     if args.details:
         _details(pooled, gold_all, predicted_all, confidence_all)
+        correct = [verdict_correct(g, p) for g, p in zip(gold_all, predicted_all)]
+        print_reliability("raw confidence (heads' geometric mean)", raw_all, correct)
+        print_reliability("calibrated confidence (shipped)", confidence_all, correct)
     print(f"\n{len(everything)} conversations, {time.perf_counter() - started:.1f} s")
 
 

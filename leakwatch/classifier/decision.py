@@ -46,6 +46,7 @@ class Verdict:
     labels: Labels
     confidence: float
     evidence: str
+    raw_confidence: float | None = None  # before calibration (set by the engine's judge)
 
 
 def non_target_cue(r: Reading, p_target: float = 0.0, policy: Policy = Policy()) -> str | None:

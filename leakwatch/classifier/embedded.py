@@ -16,7 +16,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from schemas.conversation import ClassificationResult, ConversationInput
 from leakwatch.domain.refusals import reason_mismatch
@@ -25,13 +28,17 @@ from leakwatch.classifier.contract import RefusalClassifier
 from leakwatch.classifier.decision import Policy, Verdict, decide
 from leakwatch.classifier.embedding_model import Encoded, EmbeddingModel, Tuning, encode_readings
 from leakwatch.classifier.features import Reading, read
-from leakwatch.classifier.labelled import BANK_PATH, load_labelled
+from leakwatch.classifier.calibration import Isotonic, verdict_correct
+from leakwatch.classifier.labelled import BANK_PATH, Labelled, load_labelled
 from leakwatch.settings import REPO_ROOT
 from schemas.labels import Reason
 
 ENGINE_VERSION = "2.0"
 # Where the bank's sentence vectors are kept between processes (git-ignored).
 CACHE_DIR = REPO_ROOT / ".local" / "classifier"
+# Out-of-fold calibration needs enough verdicts to say anything; random folds when one writer.
+CALIBRATION_MIN_BANK = 40
+CALIBRATION_FOLDS = 5
 
 
 class EmbeddedClassifier(RefusalClassifier):
@@ -80,19 +87,74 @@ class EmbeddedClassifier(RefusalClassifier):
                     digest = hashlib.sha256(self.bank_path.read_bytes()).hexdigest()[:8]
                     texts = [t for r in readings for t in (*r.client_lines, *r.manager_lines)]
                     encoder.encode_cached(texts, CACHE_DIR / f"bank-{digest}-{encoder.DIM}.npz")
-                    self._model = EmbeddingModel.train(bank, readings, encode_readings(readings), self.tuning)
+                    self._model = train_calibrated(bank, readings, encode_readings(readings), self.tuning,
+                                                   cache_dir=CACHE_DIR)
                     self.version = f"{ENGINE_VERSION}+bank.{digest}"
         return self._model
 
 
 def judge(model: EmbeddingModel, readings: list[Reading], encoded: Encoded, policy: Policy = Policy()) -> list[Verdict]:
-    """One verdict per reading: the heads' probabilities, the facts, the evidence line."""
+    """One verdict per reading: the heads' probabilities, the facts, the evidence line; the
+    confidence mapped to observed accuracy when the model carries a calibrator."""
     verdicts = []
     for r, probs, lines in zip(readings, model.probabilities(encoded), encoded.client_lines):
         reason = max(probs["reason"], key=probs["reason"].get)
         best = model.best_line(lines, Reason(reason))
-        verdicts.append(decide(r, probs, r.client_lines[best] if best is not None else None, policy))
+        v = decide(r, probs, r.client_lines[best] if best is not None else None, policy)
+        calibrated = round(model.calibrator(v.confidence), 3) if model.calibrator else v.confidence
+        verdicts.append(replace(v, confidence=calibrated, raw_confidence=v.confidence))
     return verdicts
+
+
+def writer_of(example: Labelled) -> str:
+    """Bank ids name their writer («wa-017», «bank-042»): the unit of out-of-fold calibration."""
+    return example.item.id.split("-", 1)[0]
+
+
+def train_calibrated(bank: list[Labelled], readings: list[Reading], encoded: Encoded,
+                     tuning: Tuning = Tuning(), policy: Policy = Policy(),
+                     cache_dir: Path | None = None) -> EmbeddingModel:
+    """The heads on the whole bank, plus a confidence calibrator fitted on out-of-fold
+    verdicts: each writer's deals judged by heads trained on the other writers (so the
+    map reflects unseen writing). Fewer than two writers: random folds; a tiny bank: none."""
+    model = EmbeddingModel.train(bank, readings, encoded, tuning)
+    # The folds cost ~half the training again: keep the fitted map next to the bank's
+    # vectors, keyed by the trained weights (same code, bank and tuning -> same weights).
+    key = hashlib.sha256(b"".join(h.weights.tobytes() + h.bias.tobytes() for h in model.heads.values())).hexdigest()[:16]
+    path = cache_dir / f"calibration-{key}.npz" if cache_dir is not None else None
+    try:
+        if path is not None:
+            with np.load(path) as data:
+                model.calibrator = Isotonic(data["x"], data["y"])
+                return model
+    except (OSError, KeyError, ValueError):
+        pass
+    writers = [writer_of(x) for x in bank]
+    groups = sorted(set(writers))
+    if len(groups) < 2:
+        if len(bank) < CALIBRATION_MIN_BANK:
+            return model
+        writers = [str(i % CALIBRATION_FOLDS) for i in range(len(bank))]
+        groups = sorted(set(writers))
+    scores, outcomes = [], []
+    for g in groups:
+        test = [i for i, w in enumerate(writers) if w == g]
+        train = [i for i, w in enumerate(writers) if w != g]
+        if not any(bank[i].gold.target for i in train):
+            continue
+        fold = EmbeddingModel.train([bank[i] for i in train], [readings[i] for i in train], encoded.take(train), tuning)
+        for i, v in zip(test, judge(fold, [readings[i] for i in test], encoded.take(test), policy)):
+            scores.append(v.confidence)
+            outcomes.append(verdict_correct(bank[i].gold, v.labels))
+    if len(scores) >= CALIBRATION_MIN_BANK:
+        model.calibrator = calibrator = Isotonic.fit(scores, outcomes)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.savez(path, x=calibrator.x, y=calibrator.y)
+            except OSError:
+                pass  # a read-only checkout: refit at every start
+    return model
 
 
 _shared: EmbeddedClassifier | None = None

@@ -5,6 +5,7 @@ trained on the example bank when the engine first runs."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -85,6 +86,8 @@ class EmbeddingModel:
     def __init__(self, heads: dict[str, SoftmaxRegression], reason_directions: np.ndarray) -> None:
         self.heads = heads
         self.reason_directions = reason_directions  # (reasons, 512): what each reason sounds like
+        # Raw score -> observed accuracy, fitted on out-of-fold verdicts (embedded.train_calibrated).
+        self.calibrator: Callable[[float], float] | None = None
 
     @classmethod
     def train(cls, examples: list[Labelled], readings: list[Reading], encoded: Encoded,

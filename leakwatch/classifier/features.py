@@ -5,6 +5,7 @@ the facts that sits next to the sentence embeddings."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,8 @@ class Reading:
     tools: dict[str, tuple[bool, bool]]  # tool -> (the CRM notes list it, the manager offered it)
     ready_deferred: tuple[bool, bool, bool]  # client ready, manager deferred, no next step set
     client_lemmas: tuple[tuple[str, ...], ...] = ()  # every client line, as lemmas
+    form_lemmas: tuple[tuple[str, ...], ...] = ()  # the client's words inside CRM events (site forms, bots)
+    commerce_events: int = 0  # CRM events of a buying stage: invoice, payment, booking, contract
 
 
 def _lines(messages: list[Message], speaker: str) -> tuple[str, ...]:
@@ -75,6 +78,24 @@ def _ready_deferred(entries: tuple[Entry, ...], facts: ConversationFacts) -> tup
     return True, deferred, no_step
 
 
+# A deal that reached a buying stage: an invoice made, a payment link, a payment tried, a booking.
+_COMMERCE = re.compile(
+    r"сч[её]т\w*\s*(№|#|на\s+оплат|сформир|выставл)|ссылк\w* на оплат|оплат|предоплат|аванс|плат[её]ж|"
+    r"\bброн|заброн|invoice|payment|booking|reserv|договор\w*\s*(на\s+подпис|подписан|отправлен)",
+    re.IGNORECASE,
+)
+
+
+def _system_text(e: Entry) -> str:
+    return e.message.text if e.message.text else (e.event.detail if e.event else "")
+
+
+def _commerce_events(entries: tuple[Entry, ...]) -> int:
+    # The closing event names the CRM's loss reason («Причина: Дорого»), not a stage reached.
+    return sum(1 for e in entries if e.speaker == "system" and not e.is_event(EventKind.CLOSED_LOST)
+               and _COMMERCE.search(_system_text(e)))
+
+
 def read(item: ConversationInput) -> Reading:
     # Everything downstream (facts, cues, embeddings) sees the text without injected orders.
     messages = [m.model_copy(update={"text": strip_injections(m.text)}) for m in item.messages]
@@ -94,6 +115,8 @@ def read(item: ConversationInput) -> Reading:
         _tools(entries, item.crm_notes),
         _ready_deferred(entries, facts),
         tuple(e.lemmas for e in entries if e.speaker == "client"),
+        tuple(lemmas(_system_text(e)) for e in entries if e.is_event(EventKind.INBOUND_REQUEST)),
+        _commerce_events(entries),
     )
 
 
@@ -152,6 +175,12 @@ def fact_vector(r: Reading) -> np.ndarray:
         any(lx.READY.matches(line) for line in r.client_lemmas),
         all(r.ready_deferred),
         bool(f.unanswered_objections) and any(noted and not offered for noted, offered in r.tools.values()),
+        # LABELS.md «hot»: a concrete purchase with a budget and a deadline, an agreed date, a
+        # deal that reached the invoice or booking stage; the client's words in site forms count.
+        min(sum(1 for line in r.client_lemmas + r.form_lemmas if lx.DEADLINE.matches(line)), 3),
+        min(sum(1 for line in r.form_lemmas if lx.URGENCY.matches(line) or lx.BUDGET.matches(line)), 2),
+        any(lx.HOT.matches(line) or lx.READY.matches(line) for line in r.form_lemmas),
+        min(r.commerce_events, 3),
         r.item.channel == "call",
         r.item.channel == "chat",
         r.item.amount_rub is None,

@@ -62,6 +62,19 @@ def lemmas(text: str) -> tuple[str, ...]:
     return tuple(t.lemma for t in tokens(text))
 
 
+# «не сможем подписать», «не готовы оформлять»: a negated modal negates the verb after it.
+_MODALS = frozenset({"мочь", "смочь", "хотеть", "готовый", "стать", "собираться", "планировать", "быть",
+                     "получиться", "can", "will", "could", "would", "be"})
+# «t» is what is left of «can't», «don't», «won't» once the apostrophe splits the word.
+_NEGATIONS = frozenset({"не", "not", "t", "cannot", "never"})
+
+
+def _negated_before(lemma_seq: tuple[str, ...], start: int) -> bool:
+    if start > 0 and lemma_seq[start - 1] in _NEGATIONS:
+        return True
+    return start > 1 and lemma_seq[start - 2] in _NEGATIONS and lemma_seq[start - 1] in _MODALS
+
+
 class Phrase:
     """A lemma sequence found in order, allowing a few words in between
     («не получил» matches «так и не получили мы ваш»). A match right after «не» does not
@@ -87,7 +100,7 @@ class Phrase:
         if not want:
             return -1
         for start, lemma in enumerate(lemma_seq):
-            if lemma != want[0] or (start > 0 and lemma_seq[start - 1] == "не"):
+            if lemma != want[0] or _negated_before(lemma_seq, start):
                 continue
             pos, ok = start, True
             for nxt in want[1:]:

@@ -18,7 +18,7 @@ from leakwatch.classifier.labelled import BANK_PATH, load_labelled
 from leakwatch.settings import REPO_ROOT
 
 HELD_OUT = REPO_ROOT / "tests" / "data" / "writers" / "we.jsonl"
-FLOORS = {"target": 0.95, "reason": 0.75, "kind_macro_f1": 0.80, "leak_salvageable": 0.65, "hot": 0.78}
+FLOORS = {"target": 0.95, "reason": 0.75, "kind_macro_f1": 0.80, "leak_salvageable": 0.65, "hot": 0.88}
 
 
 @pytest.mark.skipif(not HELD_OUT.exists(), reason="tests/data/writers/we.jsonl not present")

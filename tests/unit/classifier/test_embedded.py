@@ -171,3 +171,11 @@ def test_lazy_load_is_thread_safe():
     for t in threads:
         t.join()
     assert not errors and len({(r.reason, r.kind, r.confidence) for r in results}) == 1
+
+
+def test_the_shipped_engine_carries_a_calibrated_confidence(embedded):
+    # Fitted on leave-one-writer-out verdicts of the bank: a monotone map that never says 0 or 1.
+    calibrator = embedded._trained().calibrator
+    assert calibrator is not None
+    values = [calibrator(s / 20) for s in range(21)]
+    assert values == sorted(values) and 0.0 < values[0] and values[-1] < 1.0

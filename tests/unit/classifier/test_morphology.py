@@ -34,3 +34,14 @@ def test_negation_right_before_a_phrase_cancels_it():
 def test_negation_inside_a_gap_cancels_the_match():
     assert Phrase("нам подходить").find(lemmas("нам это не подходит")) == -1
     assert Phrase("нам подходить").find(lemmas("нам всё подходит")) >= 0
+
+
+def test_a_negated_modal_negates_the_verb_after_it():
+    assert Phrase("подписать договор").find(lemmas("Тогда мы не сможем подписать договор")) == -1
+    assert Phrase("подписать договор").find(lemmas("Готовы подписать договор")) >= 0
+    assert Phrase("оформлять").find(lemmas("мы не будем оформлять")) == -1
+
+
+def test_english_contractions_negate():
+    assert Phrase("send the invoice").find(lemmas("please don't send the invoice yet")) == -1
+    assert Phrase("send the invoice").find(lemmas("please send the invoice")) >= 0
