@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     deal_timeline_cap: int = Field(200, ge=10, le=100000)
     deal_retention_days: float = Field(90.0, gt=0)
     # An AI verdict on a target refusal less sure than this is flagged for a QA lead first.
-    review_below_confidence: float = Field(0.75, ge=0.0, le=1.0)
+    review_below_confidence: float = Field(0.6, ge=0.0, le=1.0)
     openai_base_url: str | None = None
     openai_model: str | None = None
     openai_api_key: SecretStr | None = None

@@ -11,14 +11,13 @@ import time
 
 import pytest
 
-from leakwatch.settings import Settings
-from leakwatch.store.clickhouse import ClickHouseStore
 from schemas import topics
 from services.kafka_out import EventProducer
 from services.simulator import spec_scenario as spec
 from streams.topology import REFUSAL_REQUESTS
 from tests.e2e.spec_numbers import EXPECTED_DAY1, EXPECTED_DAY2, MAIN_LEAK, wait_for_spec_numbers
-from tests.support.kafka_io import group_lag, newest_by_deal, partition_offsets, read_topic
+from tests.support.delivery import assert_delivered_once
+from tests.support.kafka_io import group_lag, partition_offsets, read_topic
 from tests.support.servers import KafkaBroker, WorkerProcess, free_port_pair
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.chaos, pytest.mark.timeout(900)]
@@ -89,22 +88,14 @@ def test_a_broker_restart_mid_stream_loses_nothing(tmp_path):
         assert lag == {"worker": 0, "sink": 0}, f"{lag}: {behind(broker, worker)}\n{worker.tail()}"
 
         records = read_topic(broker.bootstrap, worker.topic_prefix + topics.CLASSIFIED.name)
-        newest = newest_by_deal(records)
-        assert {d for d, r in newest.items() if r["active"]} == set(sc.refusals)
         worker.stop()  # the sink lets go of chdb
-        store = ClickHouseStore.open(Settings(chdb_path=tmp_path / "chdb"))
-        try:
-            rows = store.query("SELECT deal_id, count() AS n, max(version) AS v FROM refusals FINAL GROUP BY deal_id")
-        finally:
-            store.close()
-        assert all(r["n"] == 1 for r in rows)
-        assert {r["deal_id"]: r["v"] for r in rows} == {d: r["version"] for d, r in newest.items()}
+        deals = assert_delivered_once(records, set(sc.refusals), tmp_path / "chdb")
         log = worker.log_path.read_text(errors="replace")
         assert "offset commits stalled" not in log
         print(f"\nbroker restart: down {DOWN_S:.0f}s + its start, {sent_during_outage} chunks produced meanwhile; "
               f"numbers exact {numbers_s:.0f}s and every group at lag 0 {caught_up_s:.0f}s after the broker was back; "
               f"worker starts {worker.starts}, sink starts {worker.sink_starts}; {len(records)} records for "
-              f"{len(newest)} deals, records lost 0")
+              f"{deals} deals, records lost 0")
         assert worker.starts == 1 and worker.sink_starts == 1  # nobody restarted by hand
     finally:
         worker.stop()

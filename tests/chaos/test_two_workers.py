@@ -20,18 +20,16 @@ import time
 import httpx
 import pytest
 
-from leakwatch.settings import Settings
-from leakwatch.store.clickhouse import ClickHouseStore
 from schemas import topics
 from services.simulator import spec_scenario as spec
 from streams.topology import REFUSAL_REQUESTS
 from tests.e2e.spec_numbers import EXPECTED_DAY1, EXPECTED_DAY2, MAIN_LEAK, wait_for_spec_numbers
+from tests.support.delivery import assert_delivered_once
 from tests.support.kafka_io import group_lag, produce, read_topic
 from tests.support.servers import WorkerProcess
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.chaos, pytest.mark.timeout(900)]
 PARTITIONS = 4  # two workers, two partitions each; the survivor then holds all four
-LABELS = ("active", "reason", "kind", "leak", "hot", "source", "status")
 
 
 def _assigned(worker: WorkerProcess, topic: str) -> set[int]:
@@ -109,32 +107,13 @@ def test_a_killed_worker_s_partitions_are_finished_by_the_survivor(kafka, tmp_pa
         for w in (first, second):
             assert "offset commits stalled" not in w.log_path.read_text(errors="replace")
 
-        # One newest record per deal on the public topic; copies of it agree.
         records = read_topic(kafka.bootstrap, first.topic_prefix + topics.CLASSIFIED.name)
-        newest: dict[str, list[dict]] = {}
-        for _, r in records:
-            top = newest.get(r["deal_id"])
-            if top is None or r["version"] > top[0]["version"]:
-                newest[r["deal_id"]] = [r]
-            elif r["version"] == top[0]["version"]:
-                top.append(r)
-        for deal_id, copies in newest.items():
-            assert len({tuple(c[k] for k in LABELS) for c in copies}) == 1, deal_id
-        assert {d for d, c in newest.items() if c[0]["active"]} == set(sc.refusals)
-
-        # One row per deal in ClickHouse at the newest version (read once the sink let go of chdb).
         second.stop()
-        first.stop()
-        store = ClickHouseStore.open(Settings(chdb_path=tmp_path / "chdb"))
-        try:
-            rows = store.query("SELECT deal_id, count() AS n, max(version) AS v FROM refusals FINAL GROUP BY deal_id")
-        finally:
-            store.close()
-        assert all(r["n"] == 1 for r in rows)
-        assert {r["deal_id"]: r["v"] for r in rows} == {d: c[0]["version"] for d, c in newest.items()}
+        first.stop()  # the sink lets go of chdb
+        deals = assert_delivered_once(records, set(sc.refusals), tmp_path / "chdb")
         print(f"\ntwo workers: partitions {shared[0]} / {shared[1]}; first killed, survivor held all "
               f"{PARTITIONS} {took_over_s:.0f}s later, spec numbers exact {caught_up_s:.0f}s after the kill; "
-              f"{len(records)} records for {len(newest)} deals; whole run {time.monotonic() - started:.0f}s")
+              f"{len(records)} records for {deals} deals; whole run {time.monotonic() - started:.0f}s")
     finally:
         second.stop()
         first.stop()

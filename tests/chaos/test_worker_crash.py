@@ -11,18 +11,16 @@ import time
 
 import pytest
 
-from leakwatch.settings import Settings
-from leakwatch.store.clickhouse import ClickHouseStore
 from schemas import topics
 from services.simulator import spec_scenario as spec
 from tests.e2e.spec_numbers import EXPECTED_DAY1, EXPECTED_DAY2, MAIN_LEAK, wait_for_spec_numbers
+from tests.support.delivery import assert_delivered_once
 from tests.support.kafka_io import group_lag, produce, read_topic
 from tests.support.servers import WorkerProcess
 
 # Minutes on a busy machine: every start trains the embedded classifier first.
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.chaos, pytest.mark.timeout(3600)]
 KILLS = 10
-LABELS = ("active", "reason", "kind", "leak", "hot", "source", "status")
 
 
 def test_ten_sigkills_and_a_full_resend_keep_the_numbers_exact(kafka, tmp_path):
@@ -60,31 +58,11 @@ def test_ten_sigkills_and_a_full_resend_keep_the_numbers_exact(kafka, tmp_path):
         log = worker.log_path.read_text(errors="replace")
         assert "offset commits stalled" not in log
 
-        # One newest record per deal on the public topic: every copy of the newest version
-        # agrees (at-least-once may repeat it, never change it).
         records = read_topic(kafka.bootstrap, worker.topic_prefix + topics.CLASSIFIED.name)
-        newest: dict[str, list[dict]] = {}
-        for _, r in records:
-            top = newest.get(r["deal_id"])
-            if top is None or r["version"] > top[0]["version"]:
-                newest[r["deal_id"]] = [r]
-            elif r["version"] == top[0]["version"]:
-                top.append(r)
-        for deal_id, copies in newest.items():
-            assert len({tuple(c[k] for k in LABELS) for c in copies}) == 1, deal_id
-        assert {d for d, c in newest.items() if c[0]["active"]} == set(sc.refusals)
-
-        # One row per deal in ClickHouse, the newest version (read after the sink let go of chdb).
-        worker.stop()
-        store = ClickHouseStore.open(Settings(chdb_path=tmp_path / "chdb"))
-        try:
-            rows = store.query("SELECT deal_id, count() AS n, max(version) AS v FROM refusals FINAL GROUP BY deal_id")
-        finally:
-            store.close()
-        assert all(r["n"] == 1 for r in rows)
-        assert {r["deal_id"]: r["v"] for r in rows} == {d: c[0]["version"] for d, c in newest.items()}
+        worker.stop()  # the sink lets go of chdb
+        deals = assert_delivered_once(records, set(sc.refusals), tmp_path / "chdb")
         print(f"\nchaos: {KILLS} kills ({sum(1 for i in range(KILLS) if i % 3 == 1)} right after a start), "
-              f"{len(records)} records for {len(newest)} deals, caught up {caught_up_s:.0f}s after the last "
+              f"{len(records)} records for {deals} deals, caught up {caught_up_s:.0f}s after the last "
               f"start, whole run {time.monotonic() - started:.0f}s, records lost 0")
     finally:
         worker.stop()
