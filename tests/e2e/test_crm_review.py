@@ -70,9 +70,6 @@ def amo_lead_answer(lead_id: str, status: str, reason_name: str) -> dict:
 
 @pytest.fixture
 def stack(kafka, tmp_path):
-    from tests.e2e.test_web_board import wait_for_group_coordinator
-
-    wait_for_group_coordinator(kafka.bootstrap)
     amo = AmoCrmStandIn("amo-api-token", AmoData())
     b24 = Bitrix24StandIn(data=BitrixData())
     worker = WorkerProcess.configure(
