@@ -3,12 +3,45 @@
 from __future__ import annotations
 
 import logging
+import time
 
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs request URLs, and Bitrix24's REST URL and Telegram's embed their keys.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The worker's aiokafka says every failed reconnect (several a second per node while a
+    # broker restarts); once a minute per kind of failure tells the same. A logger's filter
+    # does not see its children's records, hence each module's logger.
+    for name in AIOKAFKA_LOGGERS:
+        logging.getLogger(name).addFilter(RepeatsQuieted())
+
+
+AIOKAFKA_LOGGERS = ("aiokafka.client", "aiokafka.conn", "aiokafka.consumer.group_coordinator",
+                    "aiokafka.consumer.fetcher", "aiokafka.producer.sender")
+
+
+class RepeatsQuieted(logging.Filter):
+    """Passes a record whose message template was not passed within `every_s`; a passed
+    record says how many like it were held back since the last one."""
+
+    def __init__(self, every_s: float = 60.0, clock=time.monotonic):
+        super().__init__()
+        self.every_s, self.clock = every_s, clock
+        self._last: dict[str, tuple[float, int]] = {}  # template → (passed at, held back since)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        now, key = self.clock(), str(record.msg)
+        seen = self._last.get(key)
+        if seen is not None and now - seen[0] < self.every_s:
+            self._last[key] = (seen[0], seen[1] + 1)
+            return False
+        if seen is not None and seen[1]:
+            record.msg = f"{record.msg} (and {seen[1]} more like it in the last {now - seen[0]:.0f} s)"
+        self._last[key] = (now, 0)
+        return True
 
 
 # librdkafka's errors that mean "no broker answers": said once per client, not

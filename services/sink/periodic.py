@@ -24,6 +24,7 @@ from leakwatch.cards.period import day_bounds
 from leakwatch.cards.queries import ALERT_SALVAGEABLE_BURST
 from leakwatch.cards.snapshot import period_sql, read_cards
 from leakwatch.domain.spikes import SpikeRules, new_alerts
+from leakwatch.logs import kafka_config
 from leakwatch.settings import Settings
 from leakwatch.store.clickhouse import ClickHouseStore
 from schemas.alerts import LeakSpikeAlert
@@ -52,8 +53,8 @@ class SpikeChecker:
         self.topic = settings.topic(LEAK_SPIKES.name)
         self.published = published or PublishedAlerts(settings)
         self._in_flight: set[str] = set()  # produced, delivery not reported yet: never produced twice
-        self._producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "acks": "all",
-                                   "enable.idempotence": True})
+        self._producer = Producer(kafka_config(settings.kafka_bootstrap, acks="all",
+                                               **{"enable.idempotence": True}))
 
     def measure(self, now: datetime) -> tuple[float, float, int]:
         totals = self.store.query(period_sql("card2_totals", now - self.rules.leak_window, now,

@@ -15,6 +15,7 @@ import time
 import orjson
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
+from leakwatch.logs import kafka_config
 from leakwatch.settings import Settings
 from schemas.topics import LEAK_SPIKES
 
@@ -30,10 +31,10 @@ class PublishedAlerts:
         self.topic = settings.topic(LEAK_SPIKES.name)
         self.ids: set[str] = set()
         # Assigned, never subscribed: no group is joined and nothing is committed.
-        self._consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
-                                   "group.id": f"{settings.app_id}-spike-readback",
-                                   "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                                   "isolation.level": "read_committed"})
+        self._consumer = Consumer(kafka_config(settings.kafka_bootstrap,
+                                               **{"group.id": f"{settings.app_id}-spike-readback",
+                                                  "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                                                  "isolation.level": "read_committed"}))
         self._partitions: set[int] = set()
 
     def catch_up(self, timeout_s: float = 30.0) -> set[str]:
