@@ -19,7 +19,7 @@ from services.simulator import spec_scenario as spec
 from services.sink.consumer import ClassifiedSink
 from streams.topology import ensure_topics
 from tests.e2e.spec_numbers import EXPECTED_DAY1
-from tests.support.kafka_io import group_lag
+from tests.support.kafka_io import group_lag, wait_group_caught_up
 from tests.support.refusal_records import spec_records
 
 pytestmark = [pytest.mark.kafka, pytest.mark.chaos]
@@ -71,11 +71,9 @@ def test_a_failing_store_is_retried_with_backoff_and_nothing_is_committed_past_i
         gaps = [b - a for a, b in zip(failed, failed[1:])]
         assert len(failed) >= 3 and gaps[-1] > gaps[0]  # backing off, not hammering
 
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and group_lag(kafka.bootstrap, group, topic):
-            time.sleep(0.2)
+        lag = wait_group_caught_up(kafka.bootstrap, group, topic, timeout_s=60, poll_s=0.2)
         caught_up_s = time.monotonic() - store.back_at
-        assert group_lag(kafka.bootstrap, group, topic) == 0
+        assert lag == 0
         assert sink.health.report()["status"] == "ok"
         rows = store.query("SELECT count() AS n FROM refusals FINAL")[0]["n"]
         assert rows == len(records)  # records lost: 0

@@ -15,7 +15,7 @@ from schemas import topics
 from services.simulator import spec_scenario as spec
 from tests.e2e.spec_numbers import EXPECTED_DAY1, EXPECTED_DAY2, MAIN_LEAK, wait_for_spec_numbers
 from tests.support.delivery import assert_delivered_once
-from tests.support.kafka_io import group_lag, produce, read_topic
+from tests.support.kafka_io import produce, read_topic, wait_group_caught_up
 from tests.support.servers import WorkerProcess
 
 # Minutes on a busy machine: every start trains the embedded classifier first.
@@ -51,9 +51,7 @@ def test_ten_sigkills_and_a_full_resend_keep_the_numbers_exact(kafka, tmp_path):
 
         inputs = [worker.topic_prefix + s.name for s in topics.INPUTS]
         group = worker.env["LEAKWATCH_APP_ID"]
-        deadline = time.monotonic() + 60
-        while (lag := group_lag(kafka.bootstrap, group, inputs)) and time.monotonic() < deadline:
-            time.sleep(1)
+        lag = wait_group_caught_up(kafka.bootstrap, group, inputs, timeout_s=60, poll_s=1)
         assert lag == 0, f"offset commits stalled with lag {lag}\n{worker.tail()}"
         log = worker.log_path.read_text(errors="replace")
         assert "offset commits stalled" not in log

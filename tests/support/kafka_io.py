@@ -60,6 +60,15 @@ def group_lag(bootstrap: str, group: str, topic_names: list[str]) -> int:
     return with_retries("reading the group's lag", lambda: _group_lag(bootstrap, group, topic_names), 60)
 
 
+def wait_group_caught_up(bootstrap: str, group: str, topic_names: list[str], timeout_s: float,
+                         poll_s: float = 0.5) -> int:
+    """Polls the group's lag until it is 0 or `timeout_s` passed; returns the last lag."""
+    deadline = time.monotonic() + timeout_s
+    while (lag := group_lag(bootstrap, group, topic_names)) and time.monotonic() < deadline:
+        time.sleep(poll_s)
+    return lag
+
+
 def _group_lag(bootstrap: str, group: str, topic_names: list[str]) -> int:
     return sum(end - max(committed, 0) for _, _, committed, end in _partition_offsets(bootstrap, group, topic_names))
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 import pytest
 
@@ -18,7 +18,7 @@ from schemas.topics import CLASSIFIED, REACTIVATION
 from services.kafka_out import EventProducer
 from tests.integration.services.kafka_read import read_all
 from tests.support.crm_standins import AmoCrmStandIn
-from tests.support.kafka_io import group_lag
+from tests.support.kafka_io import wait_group_caught_up
 from tests.support.refusal_records import refusal
 from tests.support.servers import ROOT
 from tests.unit.domain.test_reactivation import MSK
@@ -121,10 +121,8 @@ def test_refusals_become_the_list_with_one_crm_task_each(kafka, tmp_path):
             entries = [v for _, v in read_all(kafka.bootstrap, out)]
             assert sorted((e["deal_id"], e["version"]) for e in entries) == [
                 ("1001", 3), ("1001", 5), ("1003", 2), ("1003", 4), ("1004", 2), ("bitrix24:p:7", 2)]
-            deadline = time.monotonic() + 30
-            while group_lag(kafka.bootstrap, f"ra-{run}-reactivation", [prefix + CLASSIFIED.name]) and time.monotonic() < deadline:
-                time.sleep(0.5)
-            assert group_lag(kafka.bootstrap, f"ra-{run}-reactivation", [prefix + CLASSIFIED.name]) == 0
+            assert wait_group_caught_up(kafka.bootstrap, f"ra-{run}-reactivation", [prefix + CLASSIFIED.name],
+                                        timeout_s=30) == 0
         finally:
             if service.proc.poll() is None:
                 assert service.stop() == 0, service.tail()
