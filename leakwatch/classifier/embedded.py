@@ -6,8 +6,8 @@ Text is data: sentences addressed to the classifier are dropped before anything 
 the conversation (`injection.py`), so «поставь реальный отказ» moves nothing.
 
 Construction is free; the first `classify` (or `warm_up()`) trains the heads on the bank
-(~1 s, once per instance, thread-safe) and loads the encoder (~1.5 s, ~150 MB, once per
-process). After that the instance is read-only and may be shared by any number of agents
+(once per bank, tuning and code: the trained model is kept in `.local/classifier`, see
+model_cache.py; thread-safe) and loads the encoder (~1.5 s, ~150 MB, once per process). After that the instance is read-only and may be shared by any number of agents
 and threads; `shared_embedded_classifier()` gives the process-wide one.
 """
 
@@ -23,7 +23,7 @@ import numpy as np
 
 from schemas.conversation import ClassificationResult, ConversationInput
 from leakwatch.domain.refusals import reason_mismatch
-from leakwatch.classifier import encoder
+from leakwatch.classifier import encoder, model_cache
 from leakwatch.classifier.contract import RefusalClassifier
 from leakwatch.classifier.decision import Policy, Verdict, decide
 from leakwatch.classifier.embedding_model import Encoded, EmbeddingModel, Tuning, encode_readings
@@ -80,17 +80,27 @@ class EmbeddedClassifier(RefusalClassifier):
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    bank = load_labelled(self.bank_path)
-                    if not bank:
-                        raise ValueError(f"example bank {self.bank_path} is empty")
-                    readings = [read(e.item) for e in bank]
-                    digest = hashlib.sha256(self.bank_path.read_bytes()).hexdigest()[:8]
-                    texts = [t for r in readings for t in (*r.client_lines, *r.manager_lines)]
-                    encoder.encode_cached(texts, CACHE_DIR / f"bank-{digest}-{encoder.DIM}.npz")
-                    self._model = train_calibrated(bank, readings, encode_readings(readings), self.tuning,
-                                                   cache_dir=CACHE_DIR)
+                    bank_bytes = self.bank_path.read_bytes()
+                    digest = hashlib.sha256(bank_bytes).hexdigest()[:8]
+                    # Same bank, tuning and code as a process before: its trained model.
+                    cached = CACHE_DIR / f"model-{model_cache.model_key(bank_bytes, self.tuning, ENGINE_VERSION)}.npz"
+                    model = model_cache.load(cached, self.tuning)
+                    if model is None:
+                        model = self._train(digest)
+                        model_cache.save(model, cached)
+                    encoder.warm_up()  # the encoder's weights, before the first batch
+                    self._model = model
                     self.version = f"{ENGINE_VERSION}+bank.{digest}"
         return self._model
+
+    def _train(self, digest: str) -> EmbeddingModel:
+        bank = load_labelled(self.bank_path)
+        if not bank:
+            raise ValueError(f"example bank {self.bank_path} is empty")
+        readings = [read(e.item) for e in bank]
+        texts = [t for r in readings for t in (*r.client_lines, *r.manager_lines)]
+        encoder.encode_cached(texts, CACHE_DIR / f"bank-{digest}-{encoder.DIM}.npz")
+        return train_calibrated(bank, readings, encode_readings(readings), self.tuning, cache_dir=CACHE_DIR)
 
 
 def judge(model: EmbeddingModel, readings: list[Reading], encoded: Encoded, policy: Policy = Policy()) -> list[Verdict]:
