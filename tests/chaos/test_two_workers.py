@@ -135,8 +135,8 @@ def test_a_killed_worker_s_partitions_are_finished_by_the_survivor(kafka, tmp_pa
 
         with _BookkeepingLog(second, tmp_path / "survivor-acks.jsonl", since=killed_at) as book:
             day1, day2 = wait_for_spec_numbers(second, timeout_s=240)
-        state = f"{first.tail()}\n{second.tail()}\n{book.last()}"
         caught_up_s = time.monotonic() - killed_at
+        state = f"{first.tail()}\n{second.tail()}\n{book.last()}"
         assert day1 == EXPECTED_DAY1, state
         assert {k: day2[k] for k in EXPECTED_DAY2} == EXPECTED_DAY2, state
         assert day2["main"] == {**MAIN_LEAK, "hot_cases": 18}, state
