@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     # A refusal request that still fails after this many attempts goes to the dead-letter
     # topic with the reason; each retry waits longer (doubling from refusal_retry_backoff_s).
     refusal_max_attempts: int = Field(5, ge=1, le=100)
+    # Due requests classified and published per batch. A batch holds the commits of its
+    # partitions until all of it is published: after a takeover the whole backlog is due at
+    # once, and one batch of the sink's 1,000 rows took minutes of embedded classification on
+    # a loaded machine (the commit-stall alarm, issue #12); 50 keeps each hold to seconds.
+    refusal_batch_rows: int = Field(50, ge=1, le=10_000)
     refusal_retry_backoff_s: float = Field(1.0, gt=0, le=60)
     refusal_retry_backoff_max_s: float = Field(30.0, gt=0, le=600)
     # Deal state kept bounded: at most this many timeline messages per deal; texts of a

@@ -17,6 +17,8 @@ CONSUMER_LAG = Gauge("leakwatch_consumer_lag", "Messages behind the partition en
 REFUSAL_RETRIES = Counter("leakwatch_refusal_retries_total", "Refusal requests retried after a failed attempt")
 REFUSALS_DEAD_LETTERED = Counter("leakwatch_refusals_dead_lettered_total",
                                  "Refusal requests dead-lettered after the last failed attempt")
+REFUSALS_REDELIVERED = Counter("leakwatch_refusals_redelivered_total",
+                               "Refusal requests re-delivered after a rebalance, already settled here (acked, not redone)")
 REFUSALS_PENDING = Gauge("leakwatch_refusals_pending", "Refusal requests waiting for their due time or a retry")
 COMMIT_STALLS = Gauge("leakwatch_commit_stalled_partitions",
                       "Partitions whose committed offset has not moved while work was pending (alarm)")

@@ -9,6 +9,7 @@ import logging
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from streams import metrics
+from streams.consumer_state import ack_bookkeeping
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,11 @@ def register(ctx) -> None:
             "unacked": len(c._unacked_messages),
             "in_recovery": app.in_recovery,
         })
+
+    @app.page("/debug/acks")
+    async def ack_state(web, request):
+        """Faust's commit bookkeeping per partition: why a committed offset does not move."""
+        return web.json(ack_bookkeeping(app.consumer))
 
     @app.page("/debug/tasks")
     async def tasks(web, request):

@@ -7,6 +7,7 @@ import logging
 import time
 
 from streams import metrics
+from streams.consumer_state import ack_bookkeeping
 from streams.topology import consumed_topics
 from streams.watchdog import CommitWatchdog
 
@@ -42,6 +43,8 @@ def register(ctx) -> None:
         if stalled:
             log.error("offset commits stalled on %s (committed %s)", ", ".join(stalled),
                       {tp: committed.get(tp) for tp in stalled})
+            state = ack_bookkeeping(consumer)
+            log.error("commit bookkeeping of the stalled partitions: %s", {tp: state.get(tp) for tp in stalled})
             ctx.health.problem("commits", f"offset commits stalled on {', '.join(stalled)}")
         else:
             ctx.health.resolved("commits")
