@@ -26,7 +26,7 @@ from services.simulator import spec_scenario as spec
 from streams.topology import REFUSAL_REQUESTS
 from tests.e2e.spec_numbers import EXPECTED_DAY1, EXPECTED_DAY2, MAIN_LEAK, wait_for_spec_numbers
 from tests.support.delivery import assert_delivered_once
-from tests.support.kafka_io import group_lag, produce, read_topic
+from tests.support.kafka_io import produce, read_topic, wait_group_caught_up
 from tests.support.servers import WorkerProcess
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.chaos, pytest.mark.timeout(900)]
@@ -144,9 +144,7 @@ def test_a_killed_worker_s_partitions_are_finished_by_the_survivor(kafka, tmp_pa
 
         consumed = [first.topic_prefix + s.name for s in topics.INPUTS] + [first.topic_prefix + REFUSAL_REQUESTS]
         group = first.env["LEAKWATCH_APP_ID"]
-        deadline = time.monotonic() + 60
-        while (lag := group_lag(kafka.bootstrap, group, consumed)) and time.monotonic() < deadline:
-            time.sleep(1)
+        lag = wait_group_caught_up(kafka.bootstrap, group, consumed, timeout_s=60, poll_s=1)
         assert lag == 0, f"offset commits stalled with lag {lag}\n{second.tail()}\n{book.last()}"
         for w in (first, second):
             assert "offset commits stalled" not in w.log_path.read_text(errors="replace")
