@@ -105,16 +105,18 @@ class DealStates:
 
     def fold(self, event, finish: Callable[[DealState], DealState] = lambda s: s) -> tuple[DealState, bool, bool]:
         """(new state, whether it changed, whether the event was a replay of a folded one)."""
-        step = self.fold_batch([(event, None)], finish)[0].steps[0]
-        return step.new, step.changed, step.replayed
+        [f] = self.fold_batch([(event, None)], finish)
+        return f.new, f.changed, f.replayed
 
     def fold_batch(self, events: Iterable[tuple[Event, object]],
-                   finish: Callable[[DealState], DealState] = lambda s: s) -> list[DealFold]:
+                   finish: Callable[[DealState], DealState] = lambda s: s,
+                   stamp: Callable[[DealState], DealState] | None = None) -> list[DealFold]:
         """Fold `(event, handle)` pairs in order, each deal read once and written once (one
         changelog record per deal per batch instead of one per event). `finish` shapes each
-        changed state (bounding, the last-change time) as the one-by-one fold did. No await
-        in here: nothing (the refusals agent's write of the AI labels) slips in between a
-        deal's read and its write. The write takes the partition of the deal's last event."""
+        changed state (bounding) as the one-by-one fold did; `stamp` (the last-change time,
+        which no fold reads) only the state stored. No await in here: nothing (the refusals
+        agent's write of the AI labels) slips in between a deal's read and its write. The
+        write takes the partition of the deal's last event."""
         folds: dict[str, DealFold] = {}
         for event, handle in events:
             f = folds.get(event.deal_id)
@@ -135,6 +137,8 @@ class DealStates:
         for f in folds.values():
             with current_event(f.steps[-1].handle):
                 if f.changed or f.before is None:
+                    if stamp is not None:
+                        f.new = stamp(f.new)
                     raw = f.new.model_dump(mode="json")
                     self.table[f.deal_id] = raw
                     self._remember(f.deal_id, raw, f.new)
@@ -196,7 +200,10 @@ def register(ctx) -> None:
     states = DealStates(ctx.deal_state, rules=CrmReviewRules.from_settings(settings))
 
     def finish(state: DealState) -> DealState:
-        return touched(bounded(state, timeline_cap=settings.deal_timeline_cap), time.time())
+        return bounded(state, timeline_cap=settings.deal_timeline_cap)
+
+    def stamp(state: DealState) -> DealState:
+        return touched(state, time.time())
 
     async def handle(batch: list) -> None:
         consumed: Counter[str] = Counter()
@@ -216,7 +223,7 @@ def register(ctx) -> None:
         for topic, n in consumed.items():
             metrics.EVENTS_CONSUMED.labels(topic).inc(n)
 
-        folds = states.fold_batch(decoded, finish)  # the table writes, all before any send below
+        folds = states.fold_batch(decoded, finish, stamp)  # the table writes, all before any send below
 
         now = time.time()
         for f in folds:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leakwatch.domain.deal_state import DealState, apply_event
-from leakwatch.domain.retention import bounded
+from leakwatch.domain.retention import bounded, touched
 from streams.agents.enrich import DealStates
 from tests.unit.properties.test_fold_properties import EVENTS
 
@@ -28,6 +28,10 @@ def finish(state: DealState) -> DealState:
     return bounded(state, timeline_cap=5)  # small: the cap bites inside a batch
 
 
+def stamp(state: DealState) -> DealState:
+    return touched(state, 1.0e9)
+
+
 def one_by_one(events) -> dict:
     """The table after storing every changed state, event after event (the old agent)."""
     table: dict[str, dict] = {}
@@ -36,7 +40,7 @@ def one_by_one(events) -> dict:
         state = DealState.model_validate(raw) if raw else None
         new, changed = apply_event(state, e)
         if changed or state is None:
-            table[e.deal_id] = finish(new).model_dump(mode="json")
+            table[e.deal_id] = touched(finish(new), 1.0e9).model_dump(mode="json")
     return table
 
 
@@ -59,7 +63,7 @@ def test_batches_leave_the_table_as_one_by_one_does(events, cuts, replay):
         size = cuts[i % len(cuts)]
         batch = events[i:i + size]
         writes = len(table.writes)
-        folds = states.fold_batch([(e, None) for e in batch], finish)
+        folds = states.fold_batch([(e, None) for e in batch], finish, stamp)
         assert len(table.writes) - writes <= len({e.deal_id for e in batch})
         assert sorted(f.deal_id for f in folds) == sorted({e.deal_id for e in batch})
         i += size
