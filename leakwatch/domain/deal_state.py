@@ -9,7 +9,7 @@ are judged against the facts that follow them (or don't).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -108,12 +108,17 @@ def apply_event(state: DealState | None, event: Event,
     return new, changed
 
 
+# The containers a fold may change in place; `seen_events` is not one (it is replaced whole
+# after the comparison), and it is the largest (up to SEEN_EVENTS_KEPT ids) to copy.
+_FOLDED_CONTAINERS = tuple(name for name, f in DealState.model_fields.items()
+                           if get_origin(f.annotation) in (dict, list, set) and name != "seen_events")
+
+
 def _copy_for_fold(state: DealState) -> DealState:
     """A copy the fold may change: new containers, shared items. The items (messages,
     reviews, strings) are immutable, so a deep copy — which cost more the longer a deal's
     history — would only duplicate them; the old state stays intact for the comparison."""
-    return state.model_copy(update={name: value.copy() for name, value in state.__dict__.items()
-                                    if isinstance(value, (dict, list, set))})
+    return state.model_copy(update={name: getattr(state, name).copy() for name in _FOLDED_CONTAINERS})
 
 
 def _note(state: DealState, key: str, ts: datetime, text: str, speaker: str = "system",

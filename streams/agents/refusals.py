@@ -15,9 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
 from collections import OrderedDict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -25,11 +23,11 @@ from leakwatch.domain.deal_state import DealState
 from leakwatch.domain.due_queue import DueQueue
 from leakwatch.domain.refusals import classifier_input, refusal_record, retraction_record
 from leakwatch.domain.retry import backoff_delay
-from faust.streams import _current_event
 
 from schemas.conversation import ClassificationResult, Labels
 from schemas.events import ClassifiedRefusal, DeadLetter, RefusalRequest
 from streams import metrics
+from streams.agents.current import current_event
 from streams.average_checks import AverageChecks
 
 log = logging.getLogger(__name__)
@@ -212,22 +210,6 @@ class RefusalPublisher:
         metrics.REFUSALS_DEAD_LETTERED.inc()
         self.health.dead_lettered()
         log.error("refusal request of deal %s dead-lettered after %d attempts: %s", p.deal_id, p.attempts, p.error)
-
-
-@contextmanager
-def current_event(event):
-    """Make a request's event Faust's current one. The publishing task runs outside the
-    stream's iteration, and a table write takes its changelog partition (and RocksDB its
-    store partition) from the current event: the request's partition, which is the state's
-    (requests are sent to the partition of the event that changed the state)."""
-    if event is None:  # the unit tests' plain dict
-        yield
-        return
-    token = _current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
 
 
 async def publish_in_due_order(events, ack, settle, *, batch_rows: int, clock=time.time) -> None:
