@@ -175,14 +175,22 @@ def fact_vector(r: Reading) -> np.ndarray:
         any(lx.READY.matches(line) for line in r.client_lemmas),
         all(r.ready_deferred),
         bool(f.unanswered_objections) and any(noted and not offered for noted, offered in r.tools.values()),
+        r.item.channel == "call",
+        r.item.channel == "chat",
+        r.item.amount_rub is None,
+    ]
+    return np.asarray(values, dtype=np.float64)
+
+
+def hot_vector(r: Reading) -> np.ndarray:
+    """Columns only the hot head sees. Readiness cues say nothing about whose fault the loss
+    was; next to the leak head they taught it that an eager client means a salvageable deal."""
+    values = [
         # LABELS.md «hot»: a concrete purchase with a budget and a deadline, an agreed date, a
         # deal that reached the invoice or booking stage; the client's words in site forms count.
         min(sum(1 for line in r.client_lemmas + r.form_lemmas if lx.DEADLINE.matches(line)), 3),
         min(sum(1 for line in r.form_lemmas if lx.URGENCY.matches(line) or lx.BUDGET.matches(line)), 2),
         any(lx.HOT.matches(line) or lx.READY.matches(line) for line in r.form_lemmas),
         min(r.commerce_events, 3),
-        r.item.channel == "call",
-        r.item.channel == "chat",
-        r.item.amount_rub is None,
     ]
     return np.asarray(values, dtype=np.float64)
