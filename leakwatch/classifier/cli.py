@@ -1,8 +1,9 @@
 """`leakwatch classify FILE` and `leakwatch eval FILE`.
 
 classify: one JSON result per input line on stdout, in input order, each with the input's id.
-eval:     the input lines carry "gold" labels; prints accuracy per label, kind F1 and the
-          reason confusion table.
+eval:     the input lines carry "gold" labels; prints accuracy per label, kind F1, the
+          confusion tables, the reliability of the confidence (bins: count, accuracy) and the
+          review split at LEAKWATCH_REVIEW_BELOW_CONFIDENCE.
 Engine settings come from the environment (LEAKWATCH_CLASSIFIER_ENGINE, LEAKWATCH_OPENAI_*);
 `--engine` overrides the engine name. A bad line stops before any work, naming the line.
 """
@@ -40,11 +41,15 @@ def _read(path: str, *, with_gold: bool) -> list:
         return list(parse_lines(f, path, with_gold=with_gold))
 
 
-def _engine(args: argparse.Namespace):
+def _settings(args: argparse.Namespace):
     from leakwatch.settings import load_settings  # exits with a message naming a bad setting
 
     overrides = {"classifier_engine": args.engine} if args.engine else {}
-    return engine_from_settings(load_settings(**overrides))
+    return load_settings(**overrides)
+
+
+def _engine(args: argparse.Namespace):
+    return engine_from_settings(_settings(args))
 
 
 async def classify_all(engine, items: list[ConversationInput], out: TextIO | None = None) -> list[ClassificationResult]:
@@ -81,14 +86,22 @@ def run_classify(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    from leakwatch.classifier.calibration import reliability, verdict_correct
     from leakwatch.classifier.eval_report import print_report
-    from leakwatch.classifier.evaluation import evaluate
+    from leakwatch.classifier.evaluation import evaluate, review_split
 
     labelled = _load_or_complain(args, with_gold=True)
     if labelled is None:
         return 2
-    engine = _engine(args)
+    settings = _settings(args)
+    engine = engine_from_settings(settings)
     results = asyncio.run(classify_all(engine, [x.item for x in labelled]))
-    report = evaluate([x.gold for x in labelled], results)
-    print_report(report, engine.info, fallbacks=sum(1 for r in results if r.fallback_from))
+    gold = [x.gold for x in labelled]
+    report = evaluate(gold, results)
+    confidence = [r.confidence for r in results]
+    correct = [verdict_correct(g, r) for g, r in zip(gold, results)]
+    # The same rule as the product's flag (domain.refusals): target verdicts below the threshold.
+    review = review_split(gold, results, confidence, settings.review_below_confidence, targets_only=True)
+    print_report(report, engine.info, fallbacks=sum(1 for r in results if r.fallback_from),
+                 reliability=reliability(confidence, correct), review=review)
     return 0

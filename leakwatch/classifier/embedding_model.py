@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from leakwatch.classifier import encoder
-from leakwatch.classifier.features import Reading, fact_vector
+from leakwatch.classifier.features import Reading, fact_vector, hot_vector
 from leakwatch.classifier.labelled import Labelled
 from leakwatch.classifier.linear_model import SoftmaxRegression
 from schemas.labels import Leak, Reason
@@ -24,6 +24,8 @@ HEAD_CLASSES: dict[str, tuple[str, ...]] = {
 }
 # Heads that only make sense for a target refusal are trained on target examples only.
 TARGET_ONLY_HEADS = frozenset({"reason", "leak"})
+# Heads that see the hot-only columns (features.hot_vector) at the end of each row.
+HOT_COLUMN_HEADS = frozenset({"hot"})
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def encode_readings(readings: list[Reading], tuning: Tuning = Tuning()) -> Encod
         last = client[-1] if len(client) else np.zeros(encoder.DIM, dtype=np.float32)
         rows.append(np.concatenate([_mean(client), last, _mean(manager)]))
         client_lines.append(client)
-    facts = np.stack([fact_vector(r) for r in readings]) if readings else np.zeros((0, 0))
+    facts = np.stack([np.concatenate([fact_vector(r), hot_vector(r)]) for r in readings]) if readings else np.zeros((0, 0))
     return Encoded(np.hstack([np.asarray(rows, dtype=np.float64), facts]) if readings else facts, client_lines)
 
 
@@ -83,8 +85,11 @@ def head_label(head: str, example: Labelled) -> str:
 
 
 class EmbeddingModel:
-    def __init__(self, heads: dict[str, SoftmaxRegression], reason_directions: np.ndarray) -> None:
+    def __init__(self, heads: dict[str, SoftmaxRegression], reason_directions: np.ndarray,
+                 columns: dict[str, int] | None = None) -> None:
         self.heads = heads
+        # head -> how many leading columns of a row it reads (None: all of them)
+        self.columns = columns or {}
         self.reason_directions = reason_directions  # (reasons, 512): what each reason sounds like
         # Raw score -> observed accuracy, fitted on out-of-fold verdicts (embedded.train_calibrated).
         self.calibrator: Callable[[float], float] | None = None
@@ -93,16 +98,19 @@ class EmbeddingModel:
     def train(cls, examples: list[Labelled], readings: list[Reading], encoded: Encoded,
               tuning: Tuning = Tuning()) -> "EmbeddingModel":
         x = encoded.features
-        n_facts = len(fact_vector(readings[0]))
+        n_facts = len(fact_vector(readings[0])) + len(hot_vector(readings[0]))
+        shared = x.shape[1] - len(hot_vector(readings[0]))
         weights = np.ones(x.shape[1])
         weights[x.shape[1] - n_facts :] = tuning.fact_weight
-        heads = {}
+        heads, columns = {}, {}
         for head, classes in HEAD_CLASSES.items():
+            width = x.shape[1] if head in HOT_COLUMN_HEADS else shared
             rows = [i for i, e in enumerate(examples) if e.gold.target or head not in TARGET_ONLY_HEADS]
             labels = [head_label(head, examples[i]) for i in rows]
-            model = SoftmaxRegression(classes, l2=tuning.l2, steps=tuning.steps, column_weight=weights)
-            heads[head] = model.fit(x[rows], labels)
-        return cls(heads, cls._reason_directions(examples, encoded))
+            model = SoftmaxRegression(classes, l2=tuning.l2, steps=tuning.steps, column_weight=weights[:width])
+            heads[head] = model.fit(x[rows, :width], labels)
+            columns[head] = width
+        return cls(heads, cls._reason_directions(examples, encoded), columns)
 
     @staticmethod
     def _reason_directions(examples: list[Labelled], encoded: Encoded) -> np.ndarray:
@@ -119,7 +127,8 @@ class EmbeddingModel:
 
     def probabilities(self, encoded: Encoded) -> list[dict[str, dict[str, float]]]:
         """Per conversation: head -> class -> probability."""
-        per_head = {head: model.predict_proba(encoded.features) for head, model in self.heads.items()}
+        per_head = {head: model.predict_proba(encoded.features[:, : self.columns.get(head)])
+                    for head, model in self.heads.items()}
         return [
             {head: dict(zip(HEAD_CLASSES[head], map(float, probs[i]))) for head, probs in per_head.items()}
             for i in range(len(encoded.features))

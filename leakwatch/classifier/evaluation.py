@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from leakwatch.classifier.calibration import verdict_correct
 from schemas.conversation import Labels
 from schemas.labels import Kind, Reason
 
@@ -89,12 +90,17 @@ def evaluate(gold: Sequence[Labels], predicted: Sequence[Labels]) -> Report:
 @dataclass(frozen=True)
 class ReviewSplit:
     """What a review threshold does: verdicts below it go to a QA lead («Условный отказ»
-    flagged for review), the rest count as the AI's. Accuracy is over the confident part."""
+    flagged for review), the rest count as the AI's. `confident` and `reviewed` are the
+    reports of the two parts; `*_correct` count whole verdicts a QA lead would sign
+    (calibration.verdict_correct: target, reason, kind and leak all right)."""
 
     threshold: float
     flagged: int
     total: int
     confident: Report
+    reviewed: Report | None = None
+    confident_correct: Metric = Metric(0, 0)
+    reviewed_correct: Metric = Metric(0, 0)
 
     @property
     def share_flagged(self) -> float:
@@ -102,10 +108,23 @@ class ReviewSplit:
 
 
 def review_split(gold: Sequence[Labels], predicted: Sequence[Labels], confidence: Sequence[float],
-                 threshold: float) -> ReviewSplit:
-    kept = [(g, p) for g, p, c in zip(gold, predicted, confidence) if c >= threshold]
-    return ReviewSplit(threshold, len(gold) - len(kept), len(gold),
-                       evaluate([g for g, _ in kept], [p for _, p in kept]))
+                 threshold: float, *, targets_only: bool = False) -> ReviewSplit:
+    """`targets_only`: flag as the product does (domain.refusals: only a verdict that calls
+    the deal a target refusal goes to review; a «not target» verdict is never flagged)."""
+    def flagged(p: Labels, c: float) -> bool:
+        return c < threshold and (p.target or not targets_only)
+
+    triples = list(zip(gold, predicted, confidence))
+    kept = [(g, p) for g, p, c in triples if not flagged(p, c)]
+    sent = [(g, p) for g, p, c in triples if flagged(p, c)]
+
+    def signed(pairs: list[tuple[Labels, Labels]]) -> Metric:
+        return Metric(sum(1 for g, p in pairs if verdict_correct(g, p)), len(pairs))
+
+    return ReviewSplit(threshold, len(sent), len(triples),
+                       evaluate([g for g, _ in kept], [p for _, p in kept]),
+                       evaluate([g for g, _ in sent], [p for _, p in sent]),
+                       signed(kept), signed(sent))
 
 
 def confusion_rows(report: Report) -> tuple[list[str], list[list[int]]]:

@@ -36,6 +36,7 @@ class Reading:
     client_lemmas: tuple[tuple[str, ...], ...] = ()  # every client line, as lemmas
     form_lemmas: tuple[tuple[str, ...], ...] = ()  # the client's words inside CRM events (site forms, bots)
     commerce_events: int = 0  # CRM events of a buying stage: invoice, payment, booking, contract
+    appointment_events: int = 0  # CRM events of a booked step: appointment, viewing, measurement
 
 
 def _lines(messages: list[Message], speaker: str) -> tuple[str, ...]:
@@ -96,6 +97,11 @@ def _commerce_events(entries: tuple[Entry, ...]) -> int:
                and _COMMERCE.search(_system_text(e)))
 
 
+def _appointment_events(entries: tuple[Entry, ...]) -> int:
+    return sum(1 for e in entries if e.speaker == "system" and not e.is_event(EventKind.CLOSED_LOST)
+               and lx.APPOINTMENT.matches(lemmas(_system_text(e))))
+
+
 def read(item: ConversationInput) -> Reading:
     # Everything downstream (facts, cues, embeddings) sees the text without injected orders.
     messages = [m.model_copy(update={"text": strip_injections(m.text)}) for m in item.messages]
@@ -117,6 +123,7 @@ def read(item: ConversationInput) -> Reading:
         tuple(e.lemmas for e in entries if e.speaker == "client"),
         tuple(lemmas(_system_text(e)) for e in entries if e.is_event(EventKind.INBOUND_REQUEST)),
         _commerce_events(entries),
+        _appointment_events(entries),
     )
 
 
@@ -175,14 +182,35 @@ def fact_vector(r: Reading) -> np.ndarray:
         any(lx.READY.matches(line) for line in r.client_lemmas),
         all(r.ready_deferred),
         bool(f.unanswered_objections) and any(noted and not offered for noted, offered in r.tools.values()),
+        r.item.channel == "call",
+        r.item.channel == "chat",
+        r.item.amount_rub is None,
+    ]
+    return np.asarray(values, dtype=np.float64)
+
+
+def hot_vector(r: Reading) -> np.ndarray:
+    """Columns only the hot head sees. Readiness cues say nothing about whose fault the loss
+    was; next to the leak head they taught it that an eager client means a salvageable deal."""
+    client_and_forms = r.client_lemmas + r.form_lemmas
+    budget = any(lx.BUDGET.matches(line) for line in client_and_forms)
+    deadline = any(lx.DEADLINE.matches(line) for line in client_and_forms)
+    urgent = any(lx.URGENCY.matches(line) for line in client_and_forms)
+    intent = any(lx.INTENT.matches(line) or lx.HOT.matches(line) for line in client_and_forms)
+    values = [
         # LABELS.md «hot»: a concrete purchase with a budget and a deadline, an agreed date, a
         # deal that reached the invoice or booking stage; the client's words in site forms count.
         min(sum(1 for line in r.client_lemmas + r.form_lemmas if lx.DEADLINE.matches(line)), 3),
         min(sum(1 for line in r.form_lemmas if lx.URGENCY.matches(line) or lx.BUDGET.matches(line)), 2),
         any(lx.HOT.matches(line) or lx.READY.matches(line) for line in r.form_lemmas),
         min(r.commerce_events, 3),
-        r.item.channel == "call",
-        r.item.channel == "chat",
-        r.item.amount_rub is None,
+        # Readiness words counted (the shared block has only whether there was one), intent
+        # short of an order, and the policy's «concrete purchase»: money and a date together.
+        min(sum(1 for line in client_and_forms if lx.HOT.matches(line)), 3),
+        min(sum(1 for line in client_and_forms if lx.READY.matches(line)), 3),
+        min(sum(1 for line in client_and_forms if lx.INTENT.matches(line)), 3),
+        budget and (deadline or urgent),
+        (budget or deadline or urgent) and intent,
+        min(r.appointment_events, 2),
     ]
     return np.asarray(values, dtype=np.float64)

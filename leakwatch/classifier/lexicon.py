@@ -116,6 +116,25 @@ DEADLINE = Lexicon("понедельник", "вторник", "среда", "ч
                    "sunday", "weekend", "january", "february", "march", "april", "june", "july", "august",
                    "september", "october", "november", "december", "tomorrow", "today", "до конец", "к конец")
 
+# Intent in the client's own words short of an order («хотим брать», «хочу сегодня приехать»,
+# «можете сегодня?», «we'd like to»): hot-only features, not verdicts.
+INTENT = Lexicon(
+    "хотеть брать", "хотеть купить", "хотеть заказать", "хотеть сделать", "хотеть поставить",
+    "хотеть приехать", "хотеть посмотреть", "хотеть перейти", "хотеть провести", "хотеть оформить",
+    "хотеть на консультация", "хотеть операция", "хотеть у вы", "мы бы хотеть", "собираться купить",
+    "готовый заключать", "готовый заключить", "готовый ставить", "готовый переходить", "забирать",
+    "записывайте", "записать", "можно сегодня", "можете сегодня", "можно завтра", "можете завтра",
+    "когда можете", "когда можно", "можно в", "успеть", "успевать", "оставить задаток", "задаток",
+    "нужный до", "нужно до", "надо до", "нужен до", "нужно сегодня", "нужно срочно",
+    "we'd like", "we would like", "we want", "we need", "we are looking for", "can you start",
+    "kick off", "chose your", "choose you", "would rather go with you", max_gap=2,
+)
+# CRM events of a booked step toward a purchase: an appointment, a viewing, a measurement,
+# a test drive («Онлайн-запись», «Замер назначен», «Показ состоялся»).
+APPOINTMENT = Lexicon("онлайн-запись", "запись", "записать", "замер", "показ", "тест-драйв", "визит",
+                      "встреча назначить", "назначить", "бронь", "appointment", "meeting scheduled",
+                      "viewing", "test drive", max_gap=2)
+
 # The manager let a ready client drift: no date, no contract, «подумайте».
 DEFERRAL = Lexicon(
     "подумать", "подумайте", "не торопиться", "не спешить", "когда решить", "как решить",
