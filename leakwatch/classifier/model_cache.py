@@ -44,6 +44,8 @@ def save(model: EmbeddingModel, path: Path) -> None:
     for head, regression in model.heads.items():
         for field in _FIELDS:
             arrays[f"{head}.{field}"] = getattr(regression, field)
+    for head, width in model.columns.items():
+        arrays[f"{head}.columns"] = np.asarray(width if width is not None else -1)
     calibrator = model.calibrator
     if isinstance(calibrator, Isotonic):
         arrays["calibrator.x"], arrays["calibrator.y"] = calibrator.x, calibrator.y
@@ -68,7 +70,9 @@ def load(path: Path, tuning: Tuning) -> EmbeddingModel | None:
                 for field in _FIELDS:
                     setattr(regression, field, data[f"{head}.{field}"])
                 heads[head] = regression
-            model = EmbeddingModel(heads, data["reason_directions"])
+            columns = {head: (None if int(data[f"{head}.columns"]) < 0 else int(data[f"{head}.columns"]))
+                       for head in HEAD_CLASSES if f"{head}.columns" in data}
+            model = EmbeddingModel(heads, data["reason_directions"], columns)
             if "calibrator.x" in data:
                 model.calibrator = Isotonic(data["calibrator.x"], data["calibrator.y"])
             return model

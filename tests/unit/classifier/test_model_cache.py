@@ -19,7 +19,7 @@ def _model(seed: int) -> EmbeddingModel:
         x = rng.normal(size=(40, 6))
         labels = [classes[i % len(classes)] for i in range(40)]
         heads[head] = SoftmaxRegression(classes, steps=50).fit(x, labels)
-    model = EmbeddingModel(heads, rng.normal(size=(3, 6)))
+    model = EmbeddingModel(heads, rng.normal(size=(3, 6)), {"hot": 6, "target": 5})
     model.calibrator = Isotonic(np.array([0.2, 0.5, 0.9]), np.array([0.3, 0.6, 0.95]))
     return model
 
@@ -33,6 +33,7 @@ def test_a_saved_model_loads_with_the_same_probabilities_and_calibration(tmp_pat
     for head in HEAD_CLASSES:
         np.testing.assert_array_equal(loaded.heads[head].predict_proba(x), model.heads[head].predict_proba(x))
     np.testing.assert_array_equal(loaded.reason_directions, model.reason_directions)
+    assert loaded.columns == model.columns
     assert [loaded.calibrator(s) for s in (0.1, 0.4, 0.7, 1.0)] == [model.calibrator(s) for s in (0.1, 0.4, 0.7, 1.0)]
 
 
@@ -77,7 +78,28 @@ def test_a_second_engine_reuses_the_first_one_s_model_and_judges_the_same(tmp_pa
     second = embedded_module.EmbeddedClassifier(bank_path=bank)
     assert asyncio.run(second.classify(items)) == trained  # no training: it would raise
     assert second.version == first.version
+    _assert_same_model(second._model, first._model)
 
     bank.write_text("\n".join(lines[:59]) + "\n", encoding="utf-8")  # another bank: trained again
     with pytest.raises(Trained):
         embedded_module.EmbeddedClassifier(bank_path=bank).warm_up()
+
+
+def _assert_same_model(loaded, trained) -> None:
+    """Every attribute a trained model holds comes back: a field added to the model (or to a
+    head) that the cache does not save fails here, not in production with wrong columns."""
+    assert set(vars(loaded)) == set(vars(trained))
+    for name, value in vars(trained).items():
+        if name == "heads":
+            for head, regression in value.items():
+                for field in ("weights", "bias", "mean", "scale", "classes"):
+                    np.testing.assert_array_equal(getattr(loaded.heads[head], field), getattr(regression, field))
+        elif name == "calibrator":
+            assert (loaded.calibrator is None) == (value is None)
+            if value is not None:
+                np.testing.assert_array_equal(loaded.calibrator.x, value.x)
+                np.testing.assert_array_equal(loaded.calibrator.y, value.y)
+        elif isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(getattr(loaded, name), value)
+        else:
+            assert getattr(loaded, name) == value, name
