@@ -80,6 +80,17 @@ def panel_queries(ref: str | None = None) -> dict[str, str]:
                     sql = d.get("model", {}).get("rawSql")
                     if sql:
                         out[f"alert: {rule['title']}"] = sql
+    out.update(board_queries(ref))
+    return out
+
+
+def board_queries(ref: str | None = None) -> dict[str, str]:
+    """The web board's own reads (leakwatch/web, services/sink/board.py) that are not panels:
+    the review queue and the filters' options, as leakwatch/cards/queries.py of REF has them."""
+    module: dict = {}
+    exec(compile(_read(ROOT / "leakwatch" / "cards" / "queries.py", ref), "queries.py", "exec"), module)
+    out = {f"board: {name.replace('_', ' ')}": sql for name, sql in module.get("BOARD", {}).items()}
+    out.update({f"board: {name} options": sql for name, sql in module.get("VARIABLES", {}).items()})
     return out
 
 
@@ -95,7 +106,7 @@ def fill(store: ClickHouseStore, rows: int) -> None:
     # Merges drop superseded versions: a filled store holds between `deals` and `rows` rows.
     if deals <= store.query("SELECT count() AS n FROM refusals")[0]["n"] <= rows:
         print(f"reusing the store's {rows:,} rows")
-        if store.query(f"SELECT count() AS n FROM {AGGREGATES[0]}")[0]["n"] == 0:
+        if any(store.query(f"SELECT count() AS n FROM {t}")[0]["n"] == 0 for t in AGGREGATES):
             started = time.perf_counter()
             store.rebuild_aggregates()
             print(f"built the cards' aggregate in {time.perf_counter() - started:.1f}s", flush=True)
@@ -130,7 +141,8 @@ def main() -> int:
     path = args.path or Path(tempfile.mkdtemp(prefix="lw-cards-"))
     store = ClickHouseStore.open(Settings(chdb_path=path))
     fill(store, args.rows)
-    variables = {"pipeline": ALL, "manager": ALL, "metric": "sum", "baseline_days": "28"}
+    variables = {"pipeline": ALL, "manager": ALL, "metric": "sum", "baseline_days": "28",
+                 "low_confidence": "0.6", "timezone": "Europe/Moscow"}  # the board's defaults
     sets = {"now": panel_queries()}
     if args.before:
         sets[args.before] = panel_queries(args.before)

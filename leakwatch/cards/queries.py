@@ -16,7 +16,8 @@ whole hours of a period, `refusals_timeline` for the partial hours at its ends (
 `period_rows`). The drill-down list reads single refusals from `refusals_by_day`
 (010_refusals_by_day.sql: the newest verdict per deal under the day it was lost) with FINAL
 (a ReplacingMergeTree: only FINAL sees exactly the newest row per key) and `active = 1` (a
-deal lost again on another day leaves a tombstone under the old one).
+deal lost again on another day leaves a tombstone under the old one); the salvageable cases
+list reads the same rows from `salvageable_cases`, reconciled from it (see SALVAGEABLE_CASES).
 """
 
 from __future__ import annotations
@@ -145,13 +146,38 @@ ORDER BY stage_rub DESC, stage
 LIMIT 1
 """
 
+# The list reads salvageable_cases (012_salvageable_cases.sql), not refusals_by_day FINAL:
+# the same rows (the newest active target salvageable verdicts), without FINAL. A case is
+# listed when its signs add up to 1: one +1 row, unless a -1 row of the same case is not
+# merged away yet; those few (row_hash among the -1 rows) are summed per every column in
+# the second branch. The top 500 of the union is the top 500 of all listed cases, since
+# the first branch holds the top 500 of every other case. deal_id breaks ties in money
+# and time (a deal is listed once), so the order is the same on every read.
+CASE_COLUMNS = (
+    "lost_at, deal_id, manager, pipeline, stage_before_loss, reason, leak, money_rub, hot, status, manager_reason,"
+    " evidence"
+)
+CASES_ORDER = "money_rub DESC, lost_at DESC, deal_id"
+_CASES_PERIOD = f"$__timeFilter(lost_at) AND {FILTERS}"
+_UNMERGED = f"(SELECT row_hash FROM salvageable_cases WHERE sign = -1 AND {_CASES_PERIOD})"
 SALVAGEABLE_CASES = f"""
 SELECT
     lost_at, deal_id, manager, pipeline, stage_before_loss AS stage, reason, leak,
     money_rub, hot, status, manager_reason, evidence
-FROM refusals_by_day FINAL
-WHERE {SALVAGEABLE}
-ORDER BY money_rub DESC, lost_at DESC
+FROM (
+    (SELECT {CASE_COLUMNS}
+     FROM salvageable_cases
+     WHERE sign = 1 AND {_CASES_PERIOD} AND row_hash NOT IN {_UNMERGED}
+     ORDER BY {CASES_ORDER}
+     LIMIT 500)
+    UNION ALL
+    (SELECT {CASE_COLUMNS}
+     FROM salvageable_cases
+     WHERE {_CASES_PERIOD} AND row_hash IN {_UNMERGED}
+     GROUP BY {CASE_COLUMNS}
+     HAVING sum(sign) > 0)
+)
+ORDER BY {CASES_ORDER}
 LIMIT 500
 """
 
