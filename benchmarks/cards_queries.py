@@ -3,7 +3,9 @@
 Fills `refusals` with N synthetic rows spread over 90 days (plus 10% superseded
 versions, so FINAL has work to do) and the cards' read table `refusals_by_day` with the
 same rows (every version, as before background merges), then runs EVERY panel's and
-alert rule's SQL taken from the provisioned files, expanded as the Grafana plugin does,
+alert rule's SQL taken from the provisioned files, and the web board's own reads (the
+review queue and the filters' options, from leakwatch/cards/queries.py), expanded as the
+Grafana plugin does,
 for a 1-day and a 30-day period, and prints the median of 5 runs. `--before REF` also
 runs every query as the provisioned files of git REF (e.g. `main`) have it, on the same
 data in the same run. `--path DIR` keeps the filled store for the next run (a store that
@@ -53,7 +55,7 @@ SELECT
     if(number % 5 < 2, 'salvageable', 'real'),
     if(number % 5 < 2, ['Не дожали заинтересованных', 'Не отработали возражение',
                          'Не отправили материалы после звонка', 'Не связались вовремя'][1 + number % 4], NULL),
-    number % 3 = 0, 0.8, 'цитата', 'embedded', '1', NULL, 'ai', NULL, NULL, NULL, NULL, NULL, 0
+    number % 3 = 0, if(number % 7 = 0, 0.4, 0.8), 'цитата', 'embedded', '1', NULL, 'ai', NULL, NULL, NULL, NULL, NULL, 0
 FROM numbers({rows})
 """
 

@@ -152,12 +152,13 @@ LIMIT 1
 # merged away yet; those few (row_hash among the -1 rows) are summed per every column in
 # the second branch. The top 500 of the union is the top 500 of all listed cases, since
 # the first branch holds the top 500 of every other case. deal_id breaks ties in money
-# and time (a deal is listed once), so the order is the same on every read.
+# and time (a deal is listed once), so the order is the same on every read; DESC, so the
+# order is the table's sort key backwards and the first branch reads only the top of it.
 CASE_COLUMNS = (
     "lost_at, deal_id, manager, pipeline, stage_before_loss, reason, leak, money_rub, hot, status, manager_reason,"
     " evidence"
 )
-CASES_ORDER = "money_rub DESC, lost_at DESC, deal_id"
+CASES_ORDER = "money_rub DESC, lost_at DESC, deal_id DESC"
 _CASES_PERIOD = f"$__timeFilter(lost_at) AND {FILTERS}"
 _UNMERGED = f"(SELECT row_hash FROM salvageable_cases WHERE sign = -1 AND {_CASES_PERIOD})"
 SALVAGEABLE_CASES = f"""
@@ -224,14 +225,72 @@ CARDS = {
 # «Условный отказ» awaiting a QA lead: every active provisional verdict of the period (the
 # AI may have called it non-target: that needs a look too). Verdicts the AI was unsure of
 # (confidence below $low_confidence) come first, then the newest day, the most money.
+# Read from review_queue (013_review_queue.sql) the way SALVAGEABLE_CASES reads
+# salvageable_cases: the same rows as `refusals FINAL WHERE active = 1 AND status =
+# 'provisional'`, without FINAL (deal_id ends the order: a deal is queued once). The unsure
+# verdicts come first whatever their day, so they are a branch of their own.
+QUEUE_COLUMNS = (
+    "deal_id, version, lost_at, manager, pipeline, stage_before_loss, money_rub, target, reason, kind, leak, hot,"
+    " confidence, evidence, engine_name, manager_reason, reason_mismatch"
+)
+QUEUE_ORDER = (
+    "confidence < $low_confidence DESC, toDate(lost_at, ${timezone:singlequote}) DESC, money_rub DESC, lost_at DESC,"
+    " deal_id"
+)
+_QUEUE_PERIOD = f"$__timeFilter(lost_at) AND {FILTERS}"
+_QUEUE_UNMERGED = f"(SELECT row_hash FROM review_queue WHERE sign = -1 AND {_QUEUE_PERIOD})"
+_UNSURE = "confidence < $low_confidence"
+_SURE = f"NOT ({_UNSURE})"  # NaN is not below the threshold: sure, as the ORDER BY has it
+
+
+def _queue_from(group: str) -> str:
+    """Where a group's (unsure or sure verdicts) top 500 starts: within the group the order
+    is the newest (local) day first, so it lies on the newest days of the period, from the
+    newest back to the first that brings the group's count to 500 (signs summed per day:
+    exact, merged or not). Counted over the period's last two days only, to stay cheap: a
+    count over fewer rows can only find that day or an earlier one (safe: it reads more);
+    when those days hold fewer than 500, the whole period is read (few rows to read then)."""
+    return f"""(
+        SELECT ifNull(toDateTime64(maxOrNull(day), 3, ${{timezone:singlequote}}), toDateTime64(0, 3, 'UTC'))
+        FROM (
+            SELECT day, sum(n) OVER (ORDER BY day DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS newer
+            FROM (
+                SELECT toDate(lost_at, ${{timezone:singlequote}}) AS day, sum(sign) AS n
+                FROM review_queue
+                WHERE {_QUEUE_PERIOD} AND lost_at >= {TO} - INTERVAL 2 DAY AND {group}
+                GROUP BY day
+            )
+        )
+        WHERE newer >= 500
+    )"""
+
+
+def _queue_top(group: str) -> str:
+    return f"""(SELECT {QUEUE_COLUMNS}
+     FROM review_queue
+     WHERE sign = 1 AND {_QUEUE_PERIOD} AND {group} AND lost_at >= {_queue_from(group)}
+       AND row_hash NOT IN {_QUEUE_UNMERGED}
+     ORDER BY {QUEUE_ORDER}
+     LIMIT 500)"""
+
+
 REVIEW_QUEUE = f"""
 SELECT
     deal_id, version, lost_at, manager, pipeline, stage_before_loss AS stage, money_rub,
     target, reason, kind, leak, hot, confidence, confidence < $low_confidence AS low_confidence,
     evidence, engine_name, manager_reason, reason_mismatch
-FROM refusals FINAL
-WHERE active = 1 AND status = 'provisional' AND $__timeFilter(lost_at) AND {FILTERS}
-ORDER BY low_confidence DESC, toDate(lost_at, ${{timezone:singlequote}}) DESC, money_rub DESC, lost_at DESC, deal_id
+FROM (
+    {_queue_top(_UNSURE)}
+    UNION ALL
+    {_queue_top(_SURE)}
+    UNION ALL
+    (SELECT {QUEUE_COLUMNS}
+     FROM review_queue
+     WHERE {_QUEUE_PERIOD} AND row_hash IN {_QUEUE_UNMERGED}
+     GROUP BY {QUEUE_COLUMNS}
+     HAVING sum(sign) > 0)
+)
+ORDER BY {QUEUE_ORDER}
 LIMIT 500
 """
 
