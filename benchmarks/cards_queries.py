@@ -3,7 +3,9 @@
 Fills `refusals` with N synthetic rows spread over 90 days (plus 10% superseded
 versions, so FINAL has work to do) and the cards' read table `refusals_by_day` with the
 same rows (every version, as before background merges), then runs EVERY panel's and
-alert rule's SQL taken from the provisioned files, expanded as the Grafana plugin does,
+alert rule's SQL taken from the provisioned files, and the web board's own reads (the
+review queue and the filters' options, from leakwatch/cards/queries.py), expanded as the
+Grafana plugin does,
 for a 1-day and a 30-day period, and prints the median of 5 runs. `--before REF` also
 runs every query as the provisioned files of git REF (e.g. `main`) have it, on the same
 data in the same run. `--path DIR` keeps the filled store for the next run (a store that
@@ -53,7 +55,7 @@ SELECT
     if(number % 5 < 2, 'salvageable', 'real'),
     if(number % 5 < 2, ['Не дожали заинтересованных', 'Не отработали возражение',
                          'Не отправили материалы после звонка', 'Не связались вовремя'][1 + number % 4], NULL),
-    number % 3 = 0, 0.8, 'цитата', 'embedded', '1', NULL, 'ai', NULL, NULL, NULL, NULL, NULL, 0
+    number % 3 = 0, if(number % 7 = 0, 0.4, 0.8), 'цитата', 'embedded', '1', NULL, 'ai', NULL, NULL, NULL, NULL, NULL, 0
 FROM numbers({rows})
 """
 
@@ -80,6 +82,17 @@ def panel_queries(ref: str | None = None) -> dict[str, str]:
                     sql = d.get("model", {}).get("rawSql")
                     if sql:
                         out[f"alert: {rule['title']}"] = sql
+    out.update(board_queries(ref))
+    return out
+
+
+def board_queries(ref: str | None = None) -> dict[str, str]:
+    """The web board's own reads (leakwatch/web, services/sink/board.py) that are not panels:
+    the review queue and the filters' options, as leakwatch/cards/queries.py of REF has them."""
+    module: dict = {}
+    exec(compile(_read(ROOT / "leakwatch" / "cards" / "queries.py", ref), "queries.py", "exec"), module)
+    out = {f"board: {name.replace('_', ' ')}": sql for name, sql in module.get("BOARD", {}).items()}
+    out.update({f"board: {name} options": sql for name, sql in module.get("VARIABLES", {}).items()})
     return out
 
 
@@ -95,7 +108,7 @@ def fill(store: ClickHouseStore, rows: int) -> None:
     # Merges drop superseded versions: a filled store holds between `deals` and `rows` rows.
     if deals <= store.query("SELECT count() AS n FROM refusals")[0]["n"] <= rows:
         print(f"reusing the store's {rows:,} rows")
-        if store.query(f"SELECT count() AS n FROM {AGGREGATES[0]}")[0]["n"] == 0:
+        if any(store.query(f"SELECT count() AS n FROM {t}")[0]["n"] == 0 for t in AGGREGATES):
             started = time.perf_counter()
             store.rebuild_aggregates()
             print(f"built the cards' aggregate in {time.perf_counter() - started:.1f}s", flush=True)
@@ -130,7 +143,8 @@ def main() -> int:
     path = args.path or Path(tempfile.mkdtemp(prefix="lw-cards-"))
     store = ClickHouseStore.open(Settings(chdb_path=path))
     fill(store, args.rows)
-    variables = {"pipeline": ALL, "manager": ALL, "metric": "sum", "baseline_days": "28"}
+    variables = {"pipeline": ALL, "manager": ALL, "metric": "sum", "baseline_days": "28",
+                 "low_confidence": "0.6", "timezone": "Europe/Moscow"}  # the board's defaults
     sets = {"now": panel_queries()}
     if args.before:
         sets[args.before] = panel_queries(args.before)

@@ -16,7 +16,8 @@ whole hours of a period, `refusals_timeline` for the partial hours at its ends (
 `period_rows`). The drill-down list reads single refusals from `refusals_by_day`
 (010_refusals_by_day.sql: the newest verdict per deal under the day it was lost) with FINAL
 (a ReplacingMergeTree: only FINAL sees exactly the newest row per key) and `active = 1` (a
-deal lost again on another day leaves a tombstone under the old one).
+deal lost again on another day leaves a tombstone under the old one); the salvageable cases
+list reads the same rows from `salvageable_cases`, reconciled from it (see SALVAGEABLE_CASES).
 """
 
 from __future__ import annotations
@@ -145,13 +146,39 @@ ORDER BY stage_rub DESC, stage
 LIMIT 1
 """
 
+# The list reads salvageable_cases (012_salvageable_cases.sql), not refusals_by_day FINAL:
+# the same rows (the newest active target salvageable verdicts), without FINAL. A case is
+# listed when its signs add up to 1: one +1 row, unless a -1 row of the same case is not
+# merged away yet; those few (row_hash among the -1 rows) are summed per every column in
+# the second branch. The top 500 of the union is the top 500 of all listed cases, since
+# the first branch holds the top 500 of every other case. deal_id breaks ties in money
+# and time (a deal is listed once), so the order is the same on every read; DESC, so the
+# order is the table's sort key backwards and the first branch reads only the top of it.
+CASE_COLUMNS = (
+    "lost_at, deal_id, manager, pipeline, stage_before_loss, reason, leak, money_rub, hot, status, manager_reason,"
+    " evidence"
+)
+CASES_ORDER = "money_rub DESC, lost_at DESC, deal_id DESC"
+_CASES_PERIOD = f"$__timeFilter(lost_at) AND {FILTERS}"
+_UNMERGED = f"(SELECT row_hash FROM salvageable_cases WHERE sign = -1 AND {_CASES_PERIOD})"
 SALVAGEABLE_CASES = f"""
 SELECT
     lost_at, deal_id, manager, pipeline, stage_before_loss AS stage, reason, leak,
     money_rub, hot, status, manager_reason, evidence
-FROM refusals_by_day FINAL
-WHERE {SALVAGEABLE}
-ORDER BY money_rub DESC, lost_at DESC
+FROM (
+    (SELECT {CASE_COLUMNS}
+     FROM salvageable_cases
+     WHERE sign = 1 AND {_CASES_PERIOD} AND row_hash NOT IN {_UNMERGED}
+     ORDER BY {CASES_ORDER}
+     LIMIT 500)
+    UNION ALL
+    (SELECT {CASE_COLUMNS}
+     FROM salvageable_cases
+     WHERE {_CASES_PERIOD} AND row_hash IN {_UNMERGED}
+     GROUP BY {CASE_COLUMNS}
+     HAVING sum(sign) > 0)
+)
+ORDER BY {CASES_ORDER}
 LIMIT 500
 """
 
@@ -198,14 +225,72 @@ CARDS = {
 # «Условный отказ» awaiting a QA lead: every active provisional verdict of the period (the
 # AI may have called it non-target: that needs a look too). Verdicts the AI was unsure of
 # (confidence below $low_confidence) come first, then the newest day, the most money.
+# Read from review_queue (013_review_queue.sql) the way SALVAGEABLE_CASES reads
+# salvageable_cases: the same rows as `refusals FINAL WHERE active = 1 AND status =
+# 'provisional'`, without FINAL (deal_id ends the order: a deal is queued once). The unsure
+# verdicts come first whatever their day, so they are a branch of their own.
+QUEUE_COLUMNS = (
+    "deal_id, version, lost_at, manager, pipeline, stage_before_loss, money_rub, target, reason, kind, leak, hot,"
+    " confidence, evidence, engine_name, manager_reason, reason_mismatch"
+)
+QUEUE_ORDER = (
+    "confidence < $low_confidence DESC, toDate(lost_at, ${timezone:singlequote}) DESC, money_rub DESC, lost_at DESC,"
+    " deal_id"
+)
+_QUEUE_PERIOD = f"$__timeFilter(lost_at) AND {FILTERS}"
+_QUEUE_UNMERGED = f"(SELECT row_hash FROM review_queue WHERE sign = -1 AND {_QUEUE_PERIOD})"
+_UNSURE = "confidence < $low_confidence"
+_SURE = f"NOT ({_UNSURE})"  # NaN is not below the threshold: sure, as the ORDER BY has it
+
+
+def _queue_from(group: str) -> str:
+    """Where a group's (unsure or sure verdicts) top 500 starts: within the group the order
+    is the newest (local) day first, so it lies on the newest days of the period, from the
+    newest back to the first that brings the group's count to 500 (signs summed per day:
+    exact, merged or not). Counted over the period's last two days only, to stay cheap: a
+    count over fewer rows can only find that day or an earlier one (safe: it reads more);
+    when those days hold fewer than 500, the whole period is read (few rows to read then)."""
+    return f"""(
+        SELECT ifNull(toDateTime64(maxOrNull(day), 3, ${{timezone:singlequote}}), toDateTime64(0, 3, 'UTC'))
+        FROM (
+            SELECT day, sum(n) OVER (ORDER BY day DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS newer
+            FROM (
+                SELECT toDate(lost_at, ${{timezone:singlequote}}) AS day, sum(sign) AS n
+                FROM review_queue
+                WHERE {_QUEUE_PERIOD} AND lost_at >= {TO} - INTERVAL 2 DAY AND {group}
+                GROUP BY day
+            )
+        )
+        WHERE newer >= 500
+    )"""
+
+
+def _queue_top(group: str) -> str:
+    return f"""(SELECT {QUEUE_COLUMNS}
+     FROM review_queue
+     WHERE sign = 1 AND {_QUEUE_PERIOD} AND {group} AND lost_at >= {_queue_from(group)}
+       AND row_hash NOT IN {_QUEUE_UNMERGED}
+     ORDER BY {QUEUE_ORDER}
+     LIMIT 500)"""
+
+
 REVIEW_QUEUE = f"""
 SELECT
     deal_id, version, lost_at, manager, pipeline, stage_before_loss AS stage, money_rub,
     target, reason, kind, leak, hot, confidence, confidence < $low_confidence AS low_confidence,
     evidence, engine_name, manager_reason, reason_mismatch
-FROM refusals FINAL
-WHERE active = 1 AND status = 'provisional' AND $__timeFilter(lost_at) AND {FILTERS}
-ORDER BY low_confidence DESC, toDate(lost_at, ${{timezone:singlequote}}) DESC, money_rub DESC, lost_at DESC, deal_id
+FROM (
+    {_queue_top(_UNSURE)}
+    UNION ALL
+    {_queue_top(_SURE)}
+    UNION ALL
+    (SELECT {QUEUE_COLUMNS}
+     FROM review_queue
+     WHERE {_QUEUE_PERIOD} AND row_hash IN {_QUEUE_UNMERGED}
+     GROUP BY {QUEUE_COLUMNS}
+     HAVING sum(sign) > 0)
+)
+ORDER BY {QUEUE_ORDER}
 LIMIT 500
 """
 

@@ -42,8 +42,9 @@ BY_DAY_COLUMNS = (
 )
 
 # The cards' aggregates (migrations/011_cards_aggregates.sql), rebuilt per touched day:
-# refusals_timeline from refusals_by_day FINAL, then refusals_hourly from refusals_timeline.
-AGGREGATES = ("refusals_timeline", "refusals_hourly")
+# refusals_timeline from refusals_by_day FINAL, then refusals_hourly from refusals_timeline;
+# and the salvageable cases list (012_salvageable_cases.sql) from refusals_by_day FINAL.
+AGGREGATES = ("refusals_timeline", "refusals_hourly", "salvageable_cases", "review_queue")
 _DIMENSIONS = "pipeline, manager, reason, kind, leak, stage_before_loss"
 _SUMS = {  # column: its value over the newest verdicts in refusals_by_day
     "refusals": "count()", "money_rub": "sum(money_rub)", "avg_check_rub": "sum(avg_check_rub)",
@@ -86,6 +87,66 @@ _RECONCILE = (
     WHERE __DAYS__(lost_at)
     GROUP BY hour, {_DIMENSIONS}"""),
 )
+
+
+# The salvageable cases list (migrations/012_salvageable_cases.sql), reconciled per touched
+# day right after the aggregates: +1 per case refusals_by_day FINAL lists and this table
+# does not, -1 per case it holds that is gone; every column compared, so a changed case is
+# one of each. |difference| rows, so the signs add up to the truth whatever was stored.
+CASES_TABLE = "salvageable_cases"
+CASES_COLUMNS = (
+    "lost_at", "deal_id", "status", "pipeline", "manager", "stage_before_loss", "money_rub", "reason", "leak",
+    "hot", "evidence", "manager_reason",
+)
+_CASE_COLS = ", ".join(CASES_COLUMNS)
+_RECONCILE_CASES = f"""
+INSERT INTO {CASES_TABLE} ({_CASE_COLS}, sign)
+SELECT {_CASE_COLS}, if(d > 0, 1, -1) AS sign
+FROM (
+    SELECT {_CASE_COLS}, sum(n) AS d
+    FROM (
+        SELECT {_CASE_COLS}, toInt64(1) AS n
+        FROM refusals_by_day FINAL
+        WHERE __DAYS__(lost_at) AND active = 1 AND target = 1 AND kind = 'salvageable'
+        UNION ALL
+        SELECT {_CASE_COLS}, -toInt64(sign) AS n
+        FROM {CASES_TABLE}
+        WHERE __DAYS__(lost_at)
+    )
+    GROUP BY {_CASE_COLS}
+    HAVING d != 0
+)
+ARRAY JOIN range(toUInt64(abs(d))) AS copy
+"""
+
+
+# The review queue (migrations/013_review_queue.sql), reconciled per deal from `refusals`
+# FINAL (what the queue read before it), after a batch reaches `refusals`.
+QUEUE_TABLE = "review_queue"
+QUEUE_COLUMNS = (
+    "deal_id", "version", "lost_at", "pipeline", "manager", "stage_before_loss", "money_rub", "target", "reason",
+    "kind", "leak", "hot", "confidence", "evidence", "engine_name", "manager_reason", "reason_mismatch",
+)
+_QUEUE_COLS = ", ".join(QUEUE_COLUMNS)
+_RECONCILE_QUEUE = f"""
+INSERT INTO {QUEUE_TABLE} ({_QUEUE_COLS}, sign)
+SELECT {_QUEUE_COLS}, if(d > 0, 1, -1) AS sign
+FROM (
+    SELECT {_QUEUE_COLS}, sum(n) AS d
+    FROM (
+        SELECT {_QUEUE_COLS}, toInt64(1) AS n
+        FROM (SELECT {_QUEUE_COLS}, active, status FROM refusals FINAL WHERE __DEALS__)
+        WHERE active = 1 AND status = 'provisional'
+        UNION ALL
+        SELECT {_QUEUE_COLS}, -toInt64(sign) AS n
+        FROM {QUEUE_TABLE}
+        WHERE __DEALS__
+    )
+    GROUP BY {_QUEUE_COLS}
+    HAVING d != 0
+)
+ARRAY JOIN range(toUInt64(abs(d))) AS copy
+"""
 
 
 def _utc(ts: datetime) -> datetime:
@@ -189,6 +250,14 @@ class ClickHouseStore:
             "AND toDate(lost_at) NOT IN (SELECT DISTINCT toDate(hour) FROM refusals_hourly)")
         if missing:
             self.reconcile_aggregates({r["day"] for r in missing})
+        missing = self.query(  # the same for the salvageable cases list (added later: its own check)
+            f"SELECT DISTINCT toDate(lost_at) AS day FROM refusals_by_day WHERE active = 1 AND target = 1 "
+            f"AND kind = 'salvageable' AND toDate(lost_at) NOT IN (SELECT DISTINCT toDate(lost_at) FROM {CASES_TABLE})")
+        if missing:
+            self.reconcile_aggregates({r["day"] for r in missing}, statements=(_RECONCILE_CASES,))
+        # The review queue, added later still: built once when it is empty and there are refusals.
+        if self.query(f"SELECT (SELECT count() FROM {QUEUE_TABLE}) = 0 AND (SELECT count() FROM refusals) > 0 AS empty")[0]["empty"]:
+            self.reconcile_queue(None)
 
     def insert_refusals(self, records: Sequence[ClassifiedRefusal]) -> None:
         """The cards' read table first, then `refusals`: the read table's rows are derived
@@ -199,15 +268,26 @@ class ClickHouseStore:
             self._insert("refusals_by_day", by_day, BY_DAY_COLUMNS)
             self.reconcile_aggregates(touched_days(by_day))
             self._insert("refusals", [refusal_row(r) for r in records], REFUSAL_COLUMNS)
+            self.reconcile_queue({r.deal_id for r in records})
 
-    def reconcile_aggregates(self, days: set[date] | None) -> None:
-        """Make the cards' aggregates agree with refusals_by_day on these UTC days (None: all).
-        Called before `refusals` is written, so a replay after a crash touches the same days."""
+    def reconcile_queue(self, deal_ids: set[str] | None) -> None:
+        """Make the review queue agree with `refusals` FINAL for these deals (None: all)."""
+        if deal_ids is not None and not deal_ids:
+            return
+        with self._lock:
+            self._client.command(
+                _RECONCILE_QUEUE.replace("__DEALS__", "1 = 1" if deal_ids is None else "deal_id IN {ids:Array(String)}"),
+                parameters=None if deal_ids is None else {"ids": sorted(deal_ids)})
+
+    def reconcile_aggregates(self, days: set[date] | None, statements: Sequence[str] | None = None) -> None:
+        """Make the cards' aggregates and the cases list agree with refusals_by_day on these
+        UTC days (None: all). Called before `refusals` is written, so a replay after a crash
+        touches the same days. `statements`: only these of the reconciling statements."""
         if days is not None and not days:
             return
         started = time.perf_counter()
         with self._lock:
-            for sql in _RECONCILE:
+            for sql in statements or (*_RECONCILE, _RECONCILE_CASES):
                 chosen = r"1 = 1" if days is None else r"toDate(\1) IN {days:Array(Date)}"
                 self._client.command(re.sub(r"__DAYS__\((\w+)\)", chosen, sql),
                                      parameters=None if days is None else {"days": sorted(days)})
@@ -215,8 +295,9 @@ class ClickHouseStore:
                   time.perf_counter() - started)
 
     def rebuild_aggregates(self) -> None:
-        """Reconcile every day (after a bulk load that bypassed insert_refusals)."""
+        """Reconcile every day and deal (after a bulk load that bypassed insert_refusals)."""
         self.reconcile_aggregates(None)
+        self.reconcile_queue(None)
 
     def stored_versions(self, deal_ids: set[str]) -> dict[str, tuple[int, datetime]]:
         """Each deal's newest stored (version, lost_at); a primary-key lookup in `refusals`."""

@@ -1,9 +1,9 @@
 """The cards' aggregate (refusals_hourly) under at-least-once delivery with crashes: a
 random stream of versions, retractions, moves to other days and hours, duplicates and
 late older versions, delivered in batches where the sink dies between its writes and the
-batch is delivered again. Every card panel and alert query, read on the real engine
-(chdb), must equal a brute-force count over the newest version of each deal, computed
-here from the records themselves."""
+batch is delivered again. Every card panel and alert query, the salvageable cases list and
+the review queue, read on the real engine (chdb), must equal a brute-force count (or list)
+over the newest version of each deal, computed here from the records themselves."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from leakwatch.cards.macros import expand
+from leakwatch.cards.macros import ALL, expand
 from leakwatch.cards.people import read_managers
-from leakwatch.cards.queries import ALERTS
+from leakwatch.cards.queries import ALERTS, BOARD, CARDS
 from leakwatch.cards.snapshot import read_cards
 from leakwatch.settings import Settings
 from leakwatch.store.clickhouse import BY_DAY_COLUMNS, ClickHouseStore, by_day_rows, touched_days
@@ -38,7 +38,8 @@ def verdict(rng: random.Random, deal_id: str, version: int, lost_at: datetime) -
         lost_at=lost_at, classified_at=lost_at, pipeline=rng.choice(PIPELINES), manager=rng.choice(MANAGERS),
         stage_before_loss=rng.choice(STAGES), amount_rub=amount, avg_check_rub=40000, money_rub=amount or 40000,
         target=rng.random() > 0.1, reason=reason, kind=kind,
-        leak=rng.choice(list(Leak)) if kind == "salvageable" else None, hot=rng.random() < 0.3, confidence=0.8,
+        leak=rng.choice(list(Leak)) if kind == "salvageable" else None, hot=rng.random() < 0.3,
+        confidence=0.5 if (version + int(deal_id[2:])) % 3 == 0 else 0.8,  # no rng draw: the same stream
         evidence="", engine={"name": "t", "version": "1"}, source="ai", manager_reason=stated,
         reason_mismatch=None if stated is None else stated != reason)
 
@@ -165,6 +166,34 @@ def periods(rng: random.Random) -> list[tuple[datetime, datetime]]:
     return out
 
 
+def newest_of_all(delivered: list[ClassifiedRefusal]) -> list[ClassifiedRefusal]:
+    best: dict[str, ClassifiedRefusal] = {}
+    for r in delivered:
+        if r.deal_id not in best or r.version > best[r.deal_id].version:
+            best[r.deal_id] = r
+    return list(best.values())
+
+
+def expected_lists(delivered: list[ClassifiedRefusal], lo: datetime, hi: datetime) -> tuple[list, list]:
+    """The salvageable cases list and the review queue by definition: (deal, money) in order."""
+    lo, hi = lo.replace(microsecond=0), hi.replace(microsecond=0)
+    latest = [r for r in newest_of_all(delivered) if r.active and lo <= r.lost_at <= hi]
+    cases = sorted((r for r in latest if r.target and r.kind == "salvageable"),
+                   key=lambda r: (r.money_rub, r.lost_at, r.deal_id), reverse=True)[:500]
+    queue = sorted((r for r in latest if r.status == "provisional"), key=lambda r: r.deal_id)
+    for key in (lambda r: r.lost_at, lambda r: r.money_rub, lambda r: r.lost_at.astimezone(MSK).date(),
+                lambda r: r.confidence < 0.6):  # stable sorts, the last key first in the order
+        queue.sort(key=key, reverse=True)
+    return [(r.deal_id, r.money_rub) for r in cases], [(r.deal_id, r.money_rub) for r in queue[:500]]
+
+
+def observed_lists(store: ClickHouseStore, lo: datetime, hi: datetime) -> tuple[list, list]:
+    variables = {"pipeline": ALL, "manager": ALL, "low_confidence": "0.6", "timezone": "Europe/Moscow"}
+    return tuple([(r["deal_id"], r["money_rub"]) for r in store.query(expand(
+        sql, time_from=lo, time_to=hi, variables=variables))] for sql in (CARDS["salvageable_cases"],
+                                                                            BOARD["review_queue"]))
+
+
 def alerts(store: ClickHouseStore, lo: datetime, hi: datetime) -> tuple[float, float]:
     def one(name):
         rows = store.query(expand(ALERTS[name], time_from=lo, time_to=hi, variables={"baseline_days": "28"}))
@@ -188,11 +217,13 @@ def test_the_aggregate_stays_exact_through_replays_and_crashes(tmp_path, seed):
             if i % 30 == 0:  # mid-stream too, not only once everything has arrived
                 lo, hi = rng.choice(periods(rng))
                 assert observed(store, lo, hi) == expected(newest(delivered), lo, hi)
+                assert observed_lists(store, lo, hi) == expected_lists(delivered, lo, hi)
         live = newest(delivered)
         assert len({r.deal_id for r in records}) == 150 and 40 < len(live) < 150
         for lo, hi in periods(rng):
             want = expected(live, lo, hi)
             assert observed(store, lo, hi) == want, (lo, hi)
+            assert observed_lists(store, lo, hi) == expected_lists(delivered, lo, hi), (lo, hi)
             spike, burst = alerts(store, lo, hi)
             assert burst == want["card2"][1]
             days = max((hi.replace(microsecond=0) - lo.replace(microsecond=0)).total_seconds(), 1) / 86400
@@ -204,8 +235,9 @@ def test_the_aggregate_stays_exact_through_replays_and_crashes(tmp_path, seed):
         rows = store.query("SELECT hour, sum(refusals) AS n FROM refusals_hourly GROUP BY hour HAVING n != 0")
         assert {r["hour"]: r["n"] for r in rows} == dict(hours)
         # A reconcile with nothing new inserts nothing (the fixpoint the replays rely on).
-        before = store.query("SELECT count() AS n FROM refusals_hourly")[0]["n"]
-        store.reconcile_aggregates(None)
-        assert store.query("SELECT count() AS n FROM refusals_hourly")[0]["n"] == before
+        tables = ("refusals_hourly", "refusals_timeline", "salvageable_cases", "review_queue")
+        before = [store.query(f"SELECT count() AS n FROM {t}")[0]["n"] for t in tables]
+        store.rebuild_aggregates()
+        assert [store.query(f"SELECT count() AS n FROM {t}")[0]["n"] for t in tables] == before
     finally:
         store.close()
