@@ -160,7 +160,23 @@ CASE_COLUMNS = (
 )
 CASES_ORDER = "money_rub DESC, lost_at DESC, deal_id DESC"
 _CASES_PERIOD = f"$__timeFilter(lost_at) AND {FILTERS}"
-_UNMERGED = f"(SELECT row_hash FROM salvageable_cases WHERE sign = -1 AND {_CASES_PERIOD})"
+
+
+def _unmerged_hashes(table: str, period: str) -> str:
+    """The rows of a signed list whose -1 row is not merged away yet (few: merges drop pairs)."""
+    return f"(SELECT row_hash FROM {table} WHERE sign = -1 AND {period})"
+
+
+def _unmerged_rows(table: str, columns: str, period: str) -> str:
+    """Those rows summed per every column: listed when their signs add up to more than 0."""
+    return f"""(SELECT {columns}
+     FROM {table}
+     WHERE {period} AND row_hash IN {_unmerged_hashes(table, period)}
+     GROUP BY {columns}
+     HAVING sum(sign) > 0)"""
+
+
+_UNMERGED = _unmerged_hashes("salvageable_cases", _CASES_PERIOD)
 SALVAGEABLE_CASES = f"""
 SELECT
     lost_at, deal_id, manager, pipeline, stage_before_loss AS stage, reason, leak,
@@ -172,11 +188,7 @@ FROM (
      ORDER BY {CASES_ORDER}
      LIMIT 500)
     UNION ALL
-    (SELECT {CASE_COLUMNS}
-     FROM salvageable_cases
-     WHERE {_CASES_PERIOD} AND row_hash IN {_UNMERGED}
-     GROUP BY {CASE_COLUMNS}
-     HAVING sum(sign) > 0)
+    {_unmerged_rows("salvageable_cases", CASE_COLUMNS, _CASES_PERIOD)}
 )
 ORDER BY {CASES_ORDER}
 LIMIT 500
@@ -238,7 +250,7 @@ QUEUE_ORDER = (
     " deal_id"
 )
 _QUEUE_PERIOD = f"$__timeFilter(lost_at) AND {FILTERS}"
-_QUEUE_UNMERGED = f"(SELECT row_hash FROM review_queue WHERE sign = -1 AND {_QUEUE_PERIOD})"
+_QUEUE_UNMERGED = _unmerged_hashes("review_queue", _QUEUE_PERIOD)
 _UNSURE = "confidence < $low_confidence"
 _SURE = f"NOT ({_UNSURE})"  # NaN is not below the threshold: sure, as the ORDER BY has it
 
@@ -284,11 +296,7 @@ FROM (
     UNION ALL
     {_queue_top(_SURE)}
     UNION ALL
-    (SELECT {QUEUE_COLUMNS}
-     FROM review_queue
-     WHERE {_QUEUE_PERIOD} AND row_hash IN {_QUEUE_UNMERGED}
-     GROUP BY {QUEUE_COLUMNS}
-     HAVING sum(sign) > 0)
+    {_unmerged_rows("review_queue", QUEUE_COLUMNS, _QUEUE_PERIOD)}
 )
 ORDER BY {QUEUE_ORDER}
 LIMIT 500

@@ -98,26 +98,38 @@ CASES_COLUMNS = (
     "lost_at", "deal_id", "status", "pipeline", "manager", "stage_before_loss", "money_rub", "reason", "leak",
     "hot", "evidence", "manager_reason",
 )
-_CASE_COLS = ", ".join(CASES_COLUMNS)
-_RECONCILE_CASES = f"""
-INSERT INTO {CASES_TABLE} ({_CASE_COLS}, sign)
-SELECT {_CASE_COLS}, if(d > 0, 1, -1) AS sign
+
+
+def _reconcile_sql(table: str, columns: tuple[str, ...], truth: str, own: str) -> str:
+    """Insert into `table` (a CollapsingMergeTree) the ±1 rows that make its signs add up
+    to `truth` (a query of `columns` plus `n = 1` per listed row) for the rows `own` selects."""
+    cols = ", ".join(columns)
+    return f"""
+INSERT INTO {table} ({cols}, sign)
+SELECT {cols}, if(d > 0, 1, -1) AS sign
 FROM (
-    SELECT {_CASE_COLS}, sum(n) AS d
+    SELECT {cols}, sum(n) AS d
     FROM (
-        SELECT {_CASE_COLS}, toInt64(1) AS n
-        FROM refusals_by_day FINAL
-        WHERE __DAYS__(lost_at) AND active = 1 AND target = 1 AND kind = 'salvageable'
+        {truth}
         UNION ALL
-        SELECT {_CASE_COLS}, -toInt64(sign) AS n
-        FROM {CASES_TABLE}
-        WHERE __DAYS__(lost_at)
+        SELECT {cols}, -toInt64(sign) AS n
+        FROM {table}
+        WHERE {own}
     )
-    GROUP BY {_CASE_COLS}
+    GROUP BY {cols}
     HAVING d != 0
 )
 ARRAY JOIN range(toUInt64(abs(d))) AS copy
 """
+
+
+_CASE_COLS = ", ".join(CASES_COLUMNS)
+_RECONCILE_CASES = _reconcile_sql(
+    CASES_TABLE, CASES_COLUMNS,
+    f"""SELECT {_CASE_COLS}, toInt64(1) AS n
+        FROM refusals_by_day FINAL
+        WHERE __DAYS__(lost_at) AND active = 1 AND target = 1 AND kind = 'salvageable'""",
+    "__DAYS__(lost_at)")
 
 
 # The review queue (migrations/013_review_queue.sql), reconciled per deal from `refusals`
@@ -128,25 +140,12 @@ QUEUE_COLUMNS = (
     "kind", "leak", "hot", "confidence", "evidence", "engine_name", "manager_reason", "reason_mismatch",
 )
 _QUEUE_COLS = ", ".join(QUEUE_COLUMNS)
-_RECONCILE_QUEUE = f"""
-INSERT INTO {QUEUE_TABLE} ({_QUEUE_COLS}, sign)
-SELECT {_QUEUE_COLS}, if(d > 0, 1, -1) AS sign
-FROM (
-    SELECT {_QUEUE_COLS}, sum(n) AS d
-    FROM (
-        SELECT {_QUEUE_COLS}, toInt64(1) AS n
+_RECONCILE_QUEUE = _reconcile_sql(
+    QUEUE_TABLE, QUEUE_COLUMNS,
+    f"""SELECT {_QUEUE_COLS}, toInt64(1) AS n
         FROM (SELECT {_QUEUE_COLS}, active, status FROM refusals FINAL WHERE __DEALS__)
-        WHERE active = 1 AND status = 'provisional'
-        UNION ALL
-        SELECT {_QUEUE_COLS}, -toInt64(sign) AS n
-        FROM {QUEUE_TABLE}
-        WHERE __DEALS__
-    )
-    GROUP BY {_QUEUE_COLS}
-    HAVING d != 0
-)
-ARRAY JOIN range(toUInt64(abs(d))) AS copy
-"""
+        WHERE active = 1 AND status = 'provisional'""",
+    "__DEALS__")
 
 
 def _utc(ts: datetime) -> datetime:

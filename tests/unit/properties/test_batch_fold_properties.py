@@ -12,16 +12,7 @@ from leakwatch.domain.deal_state import DealState, apply_event
 from leakwatch.domain.retention import bounded, touched
 from streams.agents.enrich import DealStates
 from tests.unit.properties.test_fold_properties import EVENTS
-
-
-class Table(dict):
-    def __init__(self):
-        super().__init__()
-        self.writes: list[str] = []
-
-    def __setitem__(self, key, value):
-        self.writes.append(key)
-        super().__setitem__(key, value)
+from tests.support.recording_table import RecordingTable as Table
 
 
 def finish(state: DealState) -> DealState:

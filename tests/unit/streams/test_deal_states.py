@@ -7,18 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 from schemas.events import DealEvent
 from streams.agents.enrich import DealStates
+from tests.support.recording_table import RecordingTable as Table
 
 T0 = datetime(2026, 11, 18, 10, 0, tzinfo=timezone.utc)
-
-
-class Table(dict):
-    def __init__(self):
-        super().__init__()
-        self.writes: list[str] = []
-
-    def __setitem__(self, key, value):
-        self.writes.append(key)
-        super().__setitem__(key, value)
 
 
 def event(i: int, type_: str, stage: str) -> DealEvent:
