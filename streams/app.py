@@ -15,6 +15,7 @@ from leakwatch.store.clickhouse import ClickHouseStore
 from schemas import topics as public
 from streams.health import WorkerHealth
 from streams.recovery import SeekBeforeResumeTableManager
+from streams.transport import ExactSeekTransport
 from streams.topology import DEAL_STATE_TABLE, REFUSAL_REQUESTS, WON_DEALS
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,16 @@ class Context:
     health: WorkerHealth
 
 
+class LeakwatchApp(faust.App):
+    """Faust's app with the consumer of `streams.transport`: its seek to committed offset 0
+    seeks (aiokafka#1003), so records Faust dropped mid-rebalance are fetched again."""
+
+    def _new_transport(self):
+        return ExactSeekTransport(self.conf.broker_consumer, self)
+
+
 def faust_app(settings: Settings) -> faust.App:
-    return faust.App(
+    return LeakwatchApp(
         settings.app_id,
         broker=settings.kafka_url,
         store=settings.table_store,  # rocksdb:// by default: a restart replays only the changelog past the local store

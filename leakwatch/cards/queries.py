@@ -176,23 +176,29 @@ def _unmerged_rows(table: str, columns: str, period: str) -> str:
      HAVING sum(sign) > 0)"""
 
 
-_UNMERGED = _unmerged_hashes("salvageable_cases", _CASES_PERIOD)
-SALVAGEABLE_CASES = f"""
+def _cases_list(period: str) -> str:
+    return f"""
 SELECT
     lost_at, deal_id, manager, pipeline, stage_before_loss AS stage, reason, leak,
     money_rub, hot, status, manager_reason, evidence
 FROM (
     (SELECT {CASE_COLUMNS}
      FROM salvageable_cases
-     WHERE sign = 1 AND {_CASES_PERIOD} AND row_hash NOT IN {_UNMERGED}
+     WHERE sign = 1 AND {period} AND row_hash NOT IN {_unmerged_hashes("salvageable_cases", period)}
      ORDER BY {CASES_ORDER}
      LIMIT 500)
     UNION ALL
-    {_unmerged_rows("salvageable_cases", CASE_COLUMNS, _CASES_PERIOD)}
+    {_unmerged_rows("salvageable_cases", CASE_COLUMNS, period)}
 )
 ORDER BY {CASES_ORDER}
 LIMIT 500
 """
+
+
+SALVAGEABLE_CASES = _cases_list(_CASES_PERIOD)
+# The web board's list of one leak: filtered before the LIMIT, so it holds that leak's
+# top 500 (not the few of them among the top 500 of all leaks).
+SALVAGEABLE_CASES_OF_LEAK = _cases_list(f"{_CASES_PERIOD} AND leak = ${{leak:singlequote}}")
 
 # Per manager for the period: how often the stated reason differed from the true one
 # (of the refusals where the manager stated one), and the salvageable leak with its top
@@ -302,7 +308,7 @@ ORDER BY {QUEUE_ORDER}
 LIMIT 500
 """
 
-BOARD = {"review_queue": REVIEW_QUEUE}
+BOARD = {"review_queue": REVIEW_QUEUE, "salvageable_cases_of_leak": SALVAGEABLE_CASES_OF_LEAK}
 
 # Alert rules (Grafana-managed, evaluated without dashboard variables). Each returns one
 # numeric column, which Grafana alerts on as a number; the thresholds live in the rules.

@@ -169,8 +169,10 @@ def create_app(store: Queryable, review_publisher: ReviewPublisher | None, setti
                 "now": clock().astimezone(settings.tz)}
 
     def cases(f: Filters, leak: str | None) -> list[dict]:
-        rows = store.query(period_sql("salvageable_cases", f.time_from, f.time_to, **f.where))
-        return [r for r in rows if not leak or r["leak"] == leak]
+        if leak:
+            return store.query(period_sql("salvageable_cases_of_leak", f.time_from, f.time_to, **f.where,
+                                          extra={"leak": leak}))
+        return store.query(period_sql("salvageable_cases", f.time_from, f.time_to, **f.where))
 
     def queue(f: Filters):
         return read_review_queue(store, f.time_from, f.time_to, low_confidence=settings.review_below_confidence,

@@ -15,8 +15,18 @@
 -- refusals_by_day FINAL (exact per shard, as above) and the stored sums from the
 -- Distributed aggregate, and inserts the difference; run ONE sink per cluster.
 --
--- The *_local tables mirror leakwatch/store/migrations/001_refusals.sql, 002_won_deals.sql,
--- 010_refusals_by_day.sql and 011_cards_aggregates.sql (same columns, same keys). The cards' SQL names refusals_by_day,
+-- The board's lists (salvageable_cases, review_queue: CollapsingMergeTree) are sharded by
+-- deal too, so a case's +1 and -1 rows meet on one shard. Their reads exclude the rows
+-- with an unmerged -1 by `row_hash NOT IN (SELECT ... FROM <the same table>)`: with
+-- distributed_product_mode = 'local' (set it in the profile of the readers: Grafana's user
+-- and the sink's) each shard answers that subquery from its own local table, which is exact
+-- because both rows of a pair live there; each shard sends its top 500 and the initiator
+-- merges them, so the list is the top 500 of the cluster.
+--
+-- The *_local tables mirror leakwatch/store/migrations/001_refusals.sql (with 003's column), 002_won_deals.sql,
+-- 010_refusals_by_day.sql, 011_cards_aggregates.sql, 012_salvageable_cases.sql and
+-- 013_review_queue.sql (same columns, same keys; tests/integration/test_cluster_ddl.py
+-- compares them on the real engine). The cards' SQL names refusals_by_day,
 -- refusals and won_deals: on the query nodes point the database of Grafana's datasource
 -- and of the sink (CLICKHOUSE_URL) at a database where those names are the Distributed
 -- tables below (here: database `leakwatch` holds the Distributed tables, `leakwatch_local`
@@ -33,7 +43,8 @@ CREATE TABLE IF NOT EXISTS leakwatch_local.refusals ON CLUSTER leakwatch
     amount_rub Nullable(Int64), avg_check_rub Int64, money_rub Int64, target UInt8,
     reason LowCardinality(Nullable(String)), kind LowCardinality(Nullable(String)),
     leak LowCardinality(Nullable(String)), hot UInt8, confidence Float32, evidence String,
-    engine_name LowCardinality(String), engine_version LowCardinality(String), source LowCardinality(String),
+    engine_name LowCardinality(String), engine_version LowCardinality(String),
+    fallback_from LowCardinality(Nullable(String)), source LowCardinality(String),
     ai_reason LowCardinality(Nullable(String)), ai_kind LowCardinality(Nullable(String)),
     ai_leak LowCardinality(Nullable(String)), reviewer Nullable(String),
     manager_reason LowCardinality(Nullable(String)), reason_mismatch Nullable(UInt8)
@@ -86,6 +97,37 @@ CREATE TABLE IF NOT EXISTS leakwatch_local.won_deals ON CLUSTER leakwatch
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/leakwatch/won_deals', '{replica}', version)
 ORDER BY deal_id;
 
+CREATE TABLE IF NOT EXISTS leakwatch_local.salvageable_cases ON CLUSTER leakwatch
+(
+    lost_at DateTime64(3, 'UTC'), deal_id String, status LowCardinality(String),
+    pipeline LowCardinality(String), manager LowCardinality(String), stage_before_loss LowCardinality(String),
+    money_rub Int64, reason LowCardinality(Nullable(String)), leak LowCardinality(Nullable(String)),
+    hot UInt8, evidence String, manager_reason LowCardinality(Nullable(String)), sign Int8,
+    row_hash UInt64 MATERIALIZED sipHash64(toString(tuple(lost_at, deal_id, status, pipeline, manager,
+        stage_before_loss, money_rub, reason, leak, hot, evidence, manager_reason)))
+)
+ENGINE = ReplicatedCollapsingMergeTree('/clickhouse/tables/{shard}/leakwatch/salvageable_cases', '{replica}', sign)
+PARTITION BY toYYYYMM(lost_at)
+ORDER BY (money_rub, lost_at, deal_id, row_hash);
+
+CREATE TABLE IF NOT EXISTS leakwatch_local.review_queue ON CLUSTER leakwatch
+(
+    deal_id String, version UInt64, lost_at DateTime64(3, 'UTC'), pipeline LowCardinality(String),
+    manager LowCardinality(String), stage_before_loss LowCardinality(String), money_rub Int64, target UInt8,
+    reason LowCardinality(Nullable(String)), kind LowCardinality(Nullable(String)),
+    leak LowCardinality(Nullable(String)), hot UInt8, confidence Float32, evidence String,
+    engine_name LowCardinality(String), manager_reason LowCardinality(Nullable(String)),
+    reason_mismatch Nullable(UInt8), sign Int8,
+    row_hash UInt64 MATERIALIZED sipHash64(toString(tuple(deal_id, version, lost_at, pipeline, manager,
+        stage_before_loss, money_rub, target, reason, kind, leak, hot, confidence, evidence,
+        engine_name, manager_reason, reason_mismatch))),
+    INDEX deal deal_id TYPE bloom_filter GRANULARITY 1,
+    INDEX confidence confidence TYPE minmax GRANULARITY 1
+)
+ENGINE = ReplicatedCollapsingMergeTree('/clickhouse/tables/{shard}/leakwatch/review_queue', '{replica}', sign)
+PARTITION BY toYYYYMM(lost_at)
+ORDER BY (lost_at, deal_id, row_hash);
+
 CREATE TABLE IF NOT EXISTS leakwatch.refusals ON CLUSTER leakwatch AS leakwatch_local.refusals
 ENGINE = Distributed(leakwatch, leakwatch_local, refusals, cityHash64(deal_id));
 
@@ -100,6 +142,12 @@ ENGINE = Distributed(leakwatch, leakwatch_local, refusals_hourly, toYYYYMM(hour)
 
 CREATE TABLE IF NOT EXISTS leakwatch.won_deals ON CLUSTER leakwatch AS leakwatch_local.won_deals
 ENGINE = Distributed(leakwatch, leakwatch_local, won_deals, cityHash64(deal_id));
+
+CREATE TABLE IF NOT EXISTS leakwatch.salvageable_cases ON CLUSTER leakwatch AS leakwatch_local.salvageable_cases
+ENGINE = Distributed(leakwatch, leakwatch_local, salvageable_cases, cityHash64(deal_id));
+
+CREATE TABLE IF NOT EXISTS leakwatch.review_queue ON CLUSTER leakwatch AS leakwatch_local.review_queue
+ENGINE = Distributed(leakwatch, leakwatch_local, review_queue, cityHash64(deal_id));
 
 -- Writers insert into the Distributed tables with insert_distributed_sync = 1, so an
 -- insert returns (and the sink commits its Kafka offsets) only once the shard has it.
