@@ -99,6 +99,15 @@ def stored_rows(chdb_path: Path, deal_ids: list[str]) -> dict[str, int]:
     return {r["deal_id"]: int(r["n"]) for r in rows}
 
 
+def rss_mb(pid: int | None) -> int:
+    """Resident memory now (VmRSS), MB; 0 once the process is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (OSError, TypeError):
+        return 0
+    return round(next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")), 0) / 1024)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deals", type=int, default=10_000, help="lost deals in the burst")
@@ -130,6 +139,9 @@ def main() -> int:
         reader.start()
         faust_pid = faust_child_pid(worker)
         _, worker_cpu0 = proc_figures(faust_pid)
+        # The worker's resident memory as the burst goes through: flat once the deal states
+        # are bounded, or growing with every deal (quarters of the lost deals on the topic).
+        rss = {"start": rss_mb(faust_pid)}
         _, sink_cpu0 = proc_figures(worker.sink_proc.pid)
 
         say(f"producing {len(stream.items)} events …")
@@ -141,6 +153,9 @@ def main() -> int:
         try:
             while time.monotonic() < deadline:
                 missing = len(lost - reader.seen)
+                quarter = f"{25 * (4 * (stream.lost - missing) // stream.lost)}%"
+                if quarter != "0%" and quarter not in rss:
+                    rss[quarter] = rss_mb(faust_pid)
                 if not missing:
                     w_rows = partition_offsets(broker.bootstrap, app, worker_topics)
                     s_rows = partition_offsets(broker.bootstrap, f"{app}-sink", sink_topics)
@@ -163,6 +178,7 @@ def main() -> int:
             complete=complete, missing_records=len(lost - reader.seen), records=reader.records,
             worker_cpu_s=round(worker_cpu1 - worker_cpu0, 1), sink_cpu_s=round(sink_cpu1 - sink_cpu0, 1),
             faust_process_replaced=faust_child_pid(worker) != faust_pid,
+            worker_rss_mb={**rss, "end": rss_mb(faust_pid), "peak": round(proc_figures(faust_pid)[0])},
             committed_vs_end={"worker": offsets_by_topic(w_rows, prefix), "sink": offsets_by_topic(s_rows, prefix)},
             left_behind=behind(w_rows) + behind(s_rows))
         say(f"{'complete' if complete else 'NOT complete'} after {time.monotonic() - started:.0f}s")

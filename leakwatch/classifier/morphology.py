@@ -99,8 +99,17 @@ class Phrase:
         want = self.lemmas
         if not want:
             return -1
-        for start, lemma in enumerate(lemma_seq):
-            if lemma != want[0] or _negated_before(lemma_seq, start):
+        first, start = want[0], -1
+        # `in` and `index` scan in C: most lines hold no phrase's first lemma at all, and
+        # this runs for every line, lexicon and phrase (the reader's largest Python cost).
+        if first not in lemma_seq:
+            return -1
+        while True:
+            try:
+                start = lemma_seq.index(first, start + 1)
+            except ValueError:
+                return -1
+            if _negated_before(lemma_seq, start):
                 continue
             pos, ok = start, True
             for nxt in want[1:]:
@@ -112,7 +121,6 @@ class Phrase:
             # «брать не буду»: a verb negated right after it
             if ok and lemma_seq[pos + 1 : pos + 2] != ("не",):
                 return start
-        return -1
 
     def __repr__(self) -> str:
         return f"Phrase({self.source!r})"
