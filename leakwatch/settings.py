@@ -69,9 +69,6 @@ class Settings(BaseSettings):
     average_check_rub: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
     default_average_check_rub: int = Field(40000, gt=0)
     classifier_engine: Literal["embedded", "openai"] = "embedded"
-    # The embedded engine in this many processes of its own (0: a thread of the worker's
-    # process, sharing its GIL with the event loop). One per core beyond the worker's own.
-    classifier_processes: int = Field(0, ge=0, le=64)
     # Deadlines, from the inside out: one HTTP attempt to the LLM (openai_request_timeout_s);
     # one item with all its retries (then the embedded engine answers it, marked
     # `fallback_from`); one batch of the refusal agent (then the batch is retried with

@@ -8,16 +8,11 @@ ENGINE_NAMES = ("embedded", "openai")
 REQUIRED_OPENAI_SETTINGS = ("base_url", "model")
 
 
-def build_engine(name: str, processes: int = 0, **openai_settings) -> RefusalClassifier:
-    """`embedded` runs in `processes` processes of its own (0: in this one) and ignores the
-    other settings; `openai` needs base_url and model and accepts api_key,
-    request_timeout_s, max_retries, concurrency, cache_size, format_memory_s, max_tokens
-    (see OpenAIClassifier)."""
+def build_engine(name: str, **openai_settings) -> RefusalClassifier:
+    """`embedded` ignores the settings; `openai` needs base_url and model and accepts
+    api_key, request_timeout_s, max_retries, concurrency, cache_size, format_memory_s,
+    max_tokens (see OpenAIClassifier)."""
     if name == "embedded":
-        if processes:
-            from leakwatch.classifier.process_pool import PooledEmbeddedClassifier
-
-            return PooledEmbeddedClassifier(processes)
         from leakwatch.classifier.embedded import EmbeddedClassifier
 
         return EmbeddedClassifier()
@@ -38,7 +33,6 @@ def engine_from_settings(settings) -> RefusalClassifier:
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     return build_engine(
         settings.classifier_engine,
-        processes=settings.classifier_processes,
         base_url=settings.openai_base_url,
         model=settings.openai_model,
         api_key=key,
