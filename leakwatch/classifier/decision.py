@@ -8,7 +8,10 @@ and no rule overrides a head that is confident.
   leak («Не отправили материалы после звонка», «Не связались вовремя») unless the leak
   head is confident of another answer; otherwise the leak head picks. Kind follows: no
   leak means a real refusal.
-- Hot: the client asked for an invoice/contract/date/payment, or the hot head says so.
+- Hot: the hot head decides (it already reads the readiness phrases as features); the
+  phrase rule (facts.hot: an invoice, contract, booking, payment asked for) may tip only
+  an unsure head, never one confidently cold: the phrases also fire on a vendor's
+  «Пишите «ХОЧУ»» or a question «через какую систему бронируете?».
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ class Policy:
     unproven_fact_leak: float = 0.6
     # The hot head is trained class-balanced, so it leans to «hot»; it must be this sure.
     hot: float = 0.6
+    # Below this the head is confidently cold and the phrase rule cannot tip it to hot.
+    hot_rule_floor: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,13 @@ def non_target_cue(r: Reading, p_target: float = 0.0, policy: Policy = Policy())
     if p_target >= policy.confident:  # a keyword is no veto over a confident head
         return None
     return next((name for name, hits in r.non_target_cues.items() if hits), None)
+
+
+def is_hot(r: Reading, p_hot: float, policy: Policy = Policy()) -> bool:
+    """The hot head's call; the readiness phrase rule only breaks an unsure head's tie."""
+    if p_hot >= policy.hot:
+        return True
+    return r.facts.hot and p_hot > policy.hot_rule_floor
 
 
 def fact_leak(r: Reading) -> tuple[Leak, str] | None:
@@ -106,7 +118,7 @@ def decide(r: Reading, p: Probabilities, evidence_line: str | None, policy: Poli
         if leak in FACT_LEAKS and p_head < policy.unproven_fact_leak:
             leak, p_leak = _best(p["leak"], tuple(k for k in p["leak"] if k not in FACT_LEAKS))
         evidence = evidence_line or _last_words(r)
-    hot = r.facts.hot or p["hot"]["hot"] >= policy.hot
+    hot = is_hot(r, p["hot"]["hot"], policy)
     labels = Labels(
         target=True,
         reason=Reason(reason),

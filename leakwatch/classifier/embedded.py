@@ -39,6 +39,8 @@ CACHE_DIR = REPO_ROOT / ".local" / "classifier"
 # Out-of-fold calibration needs enough verdicts to say anything; random folds when one writer.
 CALIBRATION_MIN_BANK = 40
 CALIBRATION_FOLDS = 5
+# «Not target» verdicts get their own map only with this many out-of-fold ones.
+CALIBRATION_MIN_NON_TARGET = 20
 
 
 class EmbeddedClassifier(RefusalClassifier):
@@ -111,7 +113,8 @@ def judge(model: EmbeddingModel, readings: list[Reading], encoded: Encoded, poli
         reason = max(probs["reason"], key=probs["reason"].get)
         best = model.best_line(lines, Reason(reason))
         v = decide(r, probs, r.client_lines[best] if best is not None else None, policy)
-        calibrated = round(model.calibrator(v.confidence), 3) if model.calibrator else v.confidence
+        calibrator = model.calibrator if v.labels.target else (model.non_target_calibrator or model.calibrator)
+        calibrated = round(calibrator(v.confidence), 3) if calibrator else v.confidence
         verdicts.append(replace(v, confidence=calibrated, raw_confidence=v.confidence))
     return verdicts
 
@@ -136,9 +139,11 @@ def train_calibrated(bank: list[Labelled], readings: list[Reading], encoded: Enc
         if path is not None:
             with np.load(path) as data:
                 model.calibrator = Isotonic(data["x"], data["y"])
+                if "non_target_x" in data:
+                    model.non_target_calibrator = Isotonic(data["non_target_x"], data["non_target_y"])
                 return model
     except (OSError, KeyError, ValueError):
-        pass
+        model.calibrator = model.non_target_calibrator = None
     writers = [writer_of(x) for x in bank]
     groups = sorted(set(writers))
     if len(groups) < 2:
@@ -146,7 +151,7 @@ def train_calibrated(bank: list[Labelled], readings: list[Reading], encoded: Enc
             return model
         writers = [str(i % CALIBRATION_FOLDS) for i in range(len(bank))]
         groups = sorted(set(writers))
-    scores, outcomes = [], []
+    scores, outcomes, targets = [], [], []
     for g in groups:
         test = [i for i, w in enumerate(writers) if w == g]
         train = [i for i, w in enumerate(writers) if w != g]
@@ -156,12 +161,27 @@ def train_calibrated(bank: list[Labelled], readings: list[Reading], encoded: Enc
         for i, v in zip(test, judge(fold, [readings[i] for i in test], encoded.take(test), policy)):
             scores.append(v.confidence)
             outcomes.append(verdict_correct(bank[i].gold, v.labels))
+            targets.append(v.labels.target)
     if len(scores) >= CALIBRATION_MIN_BANK:
-        model.calibrator = calibrator = Isotonic.fit(scores, outcomes)
+        # «Not target» verdicts are a different population on the same axis: a cue's fixed
+        # RULE_CONFIDENCE (0.9) or 1 - p(target), right ~97% of the time, while refusal
+        # verdicts scoring 0.9 are right far less often. One map pooled both, so it
+        # under-stated the first and over-stated the second; each gets its own map.
+        refusal = [i for i, t in enumerate(targets) if t]
+        other = [i for i, t in enumerate(targets) if not t]
+        pick = lambda xs, rows: [xs[i] for i in rows]  # noqa: E731
+        if len(refusal) >= CALIBRATION_MIN_BANK and len(other) >= CALIBRATION_MIN_NON_TARGET:
+            model.calibrator = Isotonic.fit(pick(scores, refusal), pick(outcomes, refusal))
+            model.non_target_calibrator = Isotonic.fit(pick(scores, other), pick(outcomes, other))
+        else:
+            model.calibrator = Isotonic.fit(scores, outcomes)
         if path is not None:
+            arrays = {"x": model.calibrator.x, "y": model.calibrator.y}
+            if model.non_target_calibrator is not None:
+                arrays |= {"non_target_x": model.non_target_calibrator.x, "non_target_y": model.non_target_calibrator.y}
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                np.savez(path, x=calibrator.x, y=calibrator.y)
+                np.savez(path, **arrays)
             except OSError:
                 pass  # a read-only checkout: refit at every start
     return model

@@ -91,8 +91,10 @@ class EmbeddingModel:
         # head -> how many leading columns of a row it reads (None: all of them)
         self.columns = columns or {}
         self.reason_directions = reason_directions  # (reasons, 512): what each reason sounds like
-        # Raw score -> observed accuracy, fitted on out-of-fold verdicts (embedded.train_calibrated).
+        # Raw score -> observed accuracy, fitted on out-of-fold verdicts (embedded.train_calibrated):
+        # one map for refusal verdicts, one for «not target» verdicts (None: the first serves both).
         self.calibrator: Callable[[float], float] | None = None
+        self.non_target_calibrator: Callable[[float], float] | None = None
 
     @classmethod
     def train(cls, examples: list[Labelled], readings: list[Reading], encoded: Encoded,

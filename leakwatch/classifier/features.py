@@ -189,6 +189,10 @@ def fact_vector(r: Reading) -> np.ndarray:
     return np.asarray(values, dtype=np.float64)
 
 
+# dd.mm with a real month (two digits, so «4.9%» is no date), optionally .yy or .yyyy.
+NUMERIC_DATE = re.compile(r"(?<![\d.,])(?:0?[1-9]|[12]\d|3[01])\.(?:0[1-9]|1[0-2])(?:\.(?:\d{4}|\d{2}))?(?![\d,]|\.\d)")
+
+
 def hot_vector(r: Reading) -> np.ndarray:
     """Columns only the hot head sees. Readiness cues say nothing about whose fault the loss
     was; next to the leak head they taught it that an eager client means a salvageable deal."""
@@ -197,6 +201,7 @@ def hot_vector(r: Reading) -> np.ndarray:
     deadline = any(lx.DEADLINE.matches(line) for line in client_and_forms)
     urgent = any(lx.URGENCY.matches(line) for line in client_and_forms)
     intent = any(lx.INTENT.matches(line) or lx.HOT.matches(line) for line in client_and_forms)
+    numeric_date = any(NUMERIC_DATE.search(line) for line in r.client_lines)
     values = [
         # LABELS.md «hot»: a concrete purchase with a budget and a deadline, an agreed date, a
         # deal that reached the invoice or booking stage; the client's words in site forms count.
@@ -212,5 +217,9 @@ def hot_vector(r: Reading) -> np.ndarray:
         budget and (deadline or urgent),
         (budget or deadline or urgent) and intent,
         min(r.appointment_events, 2),
+        # A date written as digits («до 24.06», «вылет 10.12»): the lexicon's weekdays and
+        # months miss it, and a dated need is half of the policy's «concrete purchase».
+        numeric_date,
+        numeric_date and (budget or intent),
     ]
     return np.asarray(values, dtype=np.float64)

@@ -88,7 +88,10 @@ HOT = Lexicon(
     "let's book", "lets book", "we want to book", "we'd like to book", "book it", "go ahead",
     "send the contract", "send us the contract", "payment link", "we'd like to proceed",
     "we want to proceed", "let's proceed", "sign the contract", "we will take", "we'll take",
-    "purchase order", "when can we start", max_gap=2,
+    "purchase order", "when can we start",
+    # the invoice to a company by its form, and the verb after the noun («счёт выставьте»)
+    "счет на ооо", "счет на организация", "счет на фирма", "счет выставить", "счет выставлять",
+    "book us", "invoice us", "send me the invoice", max_gap=2,
 )
 # The client liked it and was close («нам подходит», «интересно, давайте»): readiness short
 # of an explicit order, the first half of «ready but deferred».

@@ -46,11 +46,12 @@ def save(model: EmbeddingModel, path: Path) -> None:
             arrays[f"{head}.{field}"] = getattr(regression, field)
     for head, width in model.columns.items():
         arrays[f"{head}.columns"] = np.asarray(width if width is not None else -1)
-    calibrator = model.calibrator
-    if isinstance(calibrator, Isotonic):
-        arrays["calibrator.x"], arrays["calibrator.y"] = calibrator.x, calibrator.y
-    elif calibrator is not None:
-        return  # a calibrator this file cannot hold: keep training at start
+    for name in ("calibrator", "non_target_calibrator"):
+        calibrator = getattr(model, name)
+        if isinstance(calibrator, Isotonic):
+            arrays[f"{name}.x"], arrays[f"{name}.y"] = calibrator.x, calibrator.y
+        elif calibrator is not None:
+            return  # a calibrator this file cannot hold: keep training at start
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f"{path.stem}.{id(model)}.partial.npz")
@@ -73,8 +74,9 @@ def load(path: Path, tuning: Tuning) -> EmbeddingModel | None:
             columns = {head: (None if int(data[f"{head}.columns"]) < 0 else int(data[f"{head}.columns"]))
                        for head in HEAD_CLASSES if f"{head}.columns" in data}
             model = EmbeddingModel(heads, data["reason_directions"], columns)
-            if "calibrator.x" in data:
-                model.calibrator = Isotonic(data["calibrator.x"], data["calibrator.y"])
+            for name in ("calibrator", "non_target_calibrator"):
+                if f"{name}.x" in data:
+                    setattr(model, name, Isotonic(data[f"{name}.x"], data[f"{name}.y"]))
             return model
     except (OSError, KeyError, ValueError):
         return None

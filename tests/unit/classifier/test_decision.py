@@ -61,3 +61,32 @@ def test_notes_tools_and_ready_but_deferred_are_read():
     ))
     assert r.tools["instalment"] == (True, False) and r.tools["discount"] == (True, False)
     assert r.ready_deferred == (True, True, True)
+
+
+INVOICE_ASKED = conversation(
+    ("03 10:00", "client", "Выставьте счёт на юрлицо, пожалуйста"),
+    ("03 10:01", "manager", "Хорошо, пришлю сегодня"),
+)
+
+
+def test_the_readiness_rule_does_not_override_a_confidently_cold_hot_head():
+    r = read(INVOICE_ASKED)
+    assert r.facts.hot  # the phrase rule fires on «счёт на юрлицо»
+    policy = Policy()
+    cold = decide(r, probs(target=0.95, hot=policy.hot_rule_floor - 0.2), None, policy)
+    assert cold.labels.hot is False
+
+
+def test_the_readiness_rule_tips_only_an_unsure_hot_head():
+    policy = Policy()
+    unsure = (policy.hot_rule_floor + policy.hot) / 2
+    with_rule = decide(read(INVOICE_ASKED), probs(target=0.95, hot=unsure), None, policy)
+    without_rule = decide(read(WRONG_NUMBER), probs(target=0.95, hot=unsure), None, policy)
+    assert with_rule.labels.hot is True
+    assert without_rule.labels.hot is False
+
+
+def test_a_sure_hot_head_needs_no_rule():
+    r = read(WRONG_NUMBER)
+    assert not r.facts.hot
+    assert decide(r, probs(target=0.95, hot=0.9), None).labels.hot is True

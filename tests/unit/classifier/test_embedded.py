@@ -179,3 +179,8 @@ def test_the_shipped_engine_carries_a_calibrated_confidence(embedded):
     assert calibrator is not None
     values = [calibrator(s / 20) for s in range(21)]
     assert values == sorted(values) and 0.0 < values[0] and values[-1] < 1.0
+    # «Not target» verdicts (a cue's fixed score, or 1 - p(target)) have their own map.
+    non_target = embedded._trained().non_target_calibrator
+    assert non_target is not None
+    values = [non_target(s / 20) for s in range(21)]
+    assert values == sorted(values) and 0.0 < values[0] and values[-1] < 1.0

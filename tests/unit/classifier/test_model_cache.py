@@ -21,6 +21,7 @@ def _model(seed: int) -> EmbeddingModel:
         heads[head] = SoftmaxRegression(classes, steps=50).fit(x, labels)
     model = EmbeddingModel(heads, rng.normal(size=(3, 6)), {"hot": 6, "target": 5})
     model.calibrator = Isotonic(np.array([0.2, 0.5, 0.9]), np.array([0.3, 0.6, 0.95]))
+    model.non_target_calibrator = Isotonic(np.array([0.6, 0.9]), np.array([0.8, 0.97]))
     return model
 
 
@@ -35,6 +36,7 @@ def test_a_saved_model_loads_with_the_same_probabilities_and_calibration(tmp_pat
     np.testing.assert_array_equal(loaded.reason_directions, model.reason_directions)
     assert loaded.columns == model.columns
     assert [loaded.calibrator(s) for s in (0.1, 0.4, 0.7, 1.0)] == [model.calibrator(s) for s in (0.1, 0.4, 0.7, 1.0)]
+    assert [loaded.non_target_calibrator(s) for s in (0.5, 0.8, 1.0)] == [model.non_target_calibrator(s) for s in (0.5, 0.8, 1.0)]
 
 
 def test_a_missing_or_broken_file_is_no_model(tmp_path):
@@ -94,11 +96,11 @@ def _assert_same_model(loaded, trained) -> None:
             for head, regression in value.items():
                 for field in ("weights", "bias", "mean", "scale", "classes"):
                     np.testing.assert_array_equal(getattr(loaded.heads[head], field), getattr(regression, field))
-        elif name == "calibrator":
-            assert (loaded.calibrator is None) == (value is None)
+        elif name in ("calibrator", "non_target_calibrator"):
+            assert (getattr(loaded, name) is None) == (value is None), name
             if value is not None:
-                np.testing.assert_array_equal(loaded.calibrator.x, value.x)
-                np.testing.assert_array_equal(loaded.calibrator.y, value.y)
+                np.testing.assert_array_equal(getattr(loaded, name).x, value.x)
+                np.testing.assert_array_equal(getattr(loaded, name).y, value.y)
         elif isinstance(value, np.ndarray):
             np.testing.assert_array_equal(getattr(loaded, name), value)
         else:
