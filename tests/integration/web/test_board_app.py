@@ -131,23 +131,22 @@ def test_confirm_and_correct_reach_the_topic(client):
     assert reviews["Q-sure-dear"]["reviewer"] == "Олег" and "до весны" in reviews["Q-sure-dear"]["comment"]
 
 
-def test_one_leak_s_cases_are_listed_even_below_the_top_500_of_all(tmp_path):
+def test_one_leak_s_cases_are_listed_even_below_the_top_500_of_all(store):
     """The leak filter applies before the list's LIMIT 500: a leak whose cases all rank below
-    500 dearer cases of other leaks still lists them (the board filtered after the limit)."""
-    store = ClickHouseStore.open(Settings(chdb_path=tmp_path / "chdb"))
-    try:
-        dear = [refusal(f"D-{i:03}", DAY3 + timedelta(seconds=i), leak="Не отработали возражение", amount=900_000)
-                for i in range(510)]
-        cheap = [refusal(f"C-{i}", DAY3 + timedelta(seconds=i), leak="Не связались вовремя", amount=1_000 + i)
-                 for i in range(3)]
-        store.insert_refusals(dear + cheap)
-        with TestClient(create_app(store, None, Settings(web_token=""))) as c:
-            period = {"from": "2026-11-21", "to": "2026-11-21"}
-            every = c.get("/api/cases", params=period).json()
-            late = c.get("/api/cases", params={**period, "leak": "Не связались вовремя"}).json()
-            page = c.get("/fragments/cases", params={**period, "leak": "Не связались вовремя"}).text
-    finally:
-        store.close()
+    500 dearer cases of other leaks still lists them (the board filtered after the limit).
+    On a day of their own, long before the spec's days and their baselines (one chdb per
+    process: the module's store)."""
+    day = datetime(2026, 9, 1, 10, 0, tzinfo=spec.TZ)
+    dear = [refusal(f"D-{i:03}", day + timedelta(seconds=i), leak="Не отработали возражение", amount=900_000)
+            for i in range(510)]
+    cheap = [refusal(f"C-{i}", day + timedelta(seconds=i), leak="Не связались вовремя", amount=1_000 + i)
+             for i in range(3)]
+    store.insert_refusals(dear + cheap)
+    with TestClient(create_app(store, None, Settings(web_token=""))) as c:
+        period = {"from": "2026-09-01", "to": "2026-09-01"}
+        every = c.get("/api/cases", params=period).json()
+        late = c.get("/api/cases", params={**period, "leak": "Не связались вовремя"}).json()
+        page = c.get("/fragments/cases", params={**period, "leak": "Не связались вовремя"}).text
     assert len(every) == 500 and {r["leak"] for r in every} == {"Не отработали возражение"}
     assert [r["deal_id"] for r in late] == ["C-2", "C-1", "C-0"]
     assert "C-0" in page and "D-000" not in page
