@@ -101,7 +101,7 @@ class EmbeddedClassifier(RefusalClassifier):
             raise ValueError(f"example bank {self.bank_path} is empty")
         readings = [read(e.item) for e in bank]
         texts = [t for r in readings for t in (*r.client_lines, *r.manager_lines)]
-        encoder.encode_cached(texts, CACHE_DIR / f"bank-{digest}-{encoder.DIM}.npz")
+        encoder.encode_cached(texts, CACHE_DIR / f"bank-{digest}-{encoder.DIM}-{encoder.TOKENIZER}.npz")
         return train_calibrated(bank, readings, encode_readings(readings), self.tuning, cache_dir=CACHE_DIR)
 
 
