@@ -2,8 +2,8 @@
 
 Starts the project's Kafka (own port and state folder), measures on it a bare
 confluent-kafka consumer and a trivial Faust forwarding agent with the project's Faust
-settings (and, with --faust-before, with Faust's defaults), then one `leakwatch worker`
-with the embedded classifier (grace period 0: the pipeline is measured, not the wait for
+settings (and, with --faust-before, with Faust's defaults), then `leakwatch worker`
+(--workers processes of one consumer group, one `leakwatch sink`) with the embedded classifier (grace period 0: the pipeline is measured, not the wait for
 late transcripts). Two phases of realistic simulated traffic (deals with calls,
 transcripts and activities; --lost-share of them lost, the others open or won):
 
@@ -213,6 +213,28 @@ def faust_child_pid(worker: WorkerProcess) -> int | None:
     return int(children[0]) if children else worker.proc.pid
 
 
+def wait_shared(workers: list[WorkerProcess], topic: str, partitions: int, timeout_s: float) -> None:
+    """Until every worker holds some partitions of `topic` and together all of them, so the
+    group's rebalance is over before anything is measured."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        held = []
+        for w in workers:
+            try:
+                state = httpx.get(f"{w.worker_url}/debug/consumer", timeout=10).json()
+            except httpx.HTTPError:
+                state = {"assigned": []}
+            held.append({tp for tp in state["assigned"] if tp.rsplit(":", 1)[0] == topic})
+        if all(held) and len(set().union(*held)) == partitions:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the workers did not share the {partitions} partitions of {topic} in {timeout_s:.0f}s")
+
+
+def workers_cpu_s(workers: list[WorkerProcess]) -> float:
+    return sum(proc_figures(faust_child_pid(w))[1] for w in workers)
+
+
 def wait_committed(broker: KafkaBroker, worker: WorkerProcess, timeout_s: float, *, requests: bool = False) -> bool:
     """Until the worker's group has committed everything on the inputs (and, with
     `requests`, on its refusal requests: a request is committed once its record is out)."""
@@ -257,16 +279,22 @@ def main() -> int:
                         help="also measure the trivial agent with Faust's default settings")
     parser.add_argument("--kafka-port", type=int, default=39092)
     parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes in one consumer group (partitions >= workers; one sink)")
     parser.add_argument("--timeout-s", type=float, default=3600.0, help="bound of each wait")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    if not 1 <= args.workers <= args.partitions:
+        parser.error("--workers must be between 1 and --partitions (a worker without a partition stands idle)")
     say = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
 
     broker = KafkaBroker(port=args.kafka_port, state_dir=REPO / ".local" / "bench-kafka")
     broker.start()
     tmp = Path(tempfile.mkdtemp(prefix="leakwatch-bench-"))
     worker = WorkerProcess.configure(broker, tmp, grace_period_s="0", topic_partitions=str(args.partitions))
+    workers = [worker] + [worker.peer(f"worker-{i}") for i in range(2, args.workers + 1)]
     result: dict = {"events": args.events, "rate_offered": args.rate, "partitions": args.partitions,
+                    "workers": args.workers,
                     "cores": os.cpu_count(), "load_avg_start": round(os.getloadavg()[0], 1)}
     watch = None
     try:
@@ -292,7 +320,9 @@ def main() -> int:
         say(f"streams ready: steady {len(steady.items)} events, burst {len(burst.items)} events "
             f"({burst.deals} deals, {burst.lost} lost, {burst.target_refusals} target refusals)")
 
-        worker.start(timeout_s=args.timeout_s)
+        for w in workers:
+            w.start(timeout_s=args.timeout_s)
+        wait_shared(workers, worker.topic_prefix + topics.DEALS.name, args.partitions, args.timeout_s)
         since = time.time() - 3600
         watch = VisibleRefusals(worker.url, since)
         watch.start()
@@ -303,7 +333,7 @@ def main() -> int:
         def sample_rss():
             nonlocal peak_rss
             while not sampler_stop.wait(1.0):
-                peak_rss = max(peak_rss, proc_figures(faust_child_pid(worker))[0])
+                peak_rss = max([peak_rss] + [proc_figures(faust_child_pid(w))[0] for w in workers])
         threading.Thread(target=sample_rss, daemon=True).start()
 
         say(f"steady phase: {args.rate:g} events/s for {args.rate_seconds:g}s …")
@@ -314,7 +344,7 @@ def main() -> int:
 
         say(f"saturation phase: {len(burst.items)} events …")
         base = watch.count
-        _, cpu_before = proc_figures(faust_child_pid(worker))
+        cpu_before = workers_cpu_s(workers)
         started = time.time()
         sent = produce.burst(burst)
         result["produce_s"] = round(time.time() - started, 1)
@@ -322,8 +352,8 @@ def main() -> int:
         consumed_s = time.time() - started
         wait_stored(watch, broker, worker, base + len(sent), args.timeout_s)
         stored_s = (watch.samples[-1][0] if watch.samples else time.time()) - started
-        rss, cpu_after = proc_figures(faust_child_pid(worker))
-        peak_rss = max(peak_rss, rss)
+        cpu_after = workers_cpu_s(workers)
+        peak_rss = max([peak_rss] + [proc_figures(faust_child_pid(w))[0] for w in workers])
         result["events_per_s"] = round(len(burst.items) / consumed_s) if committed else None
         result["worker_cpu_s"] = round(cpu_after - cpu_before, 1)
         result["events_per_worker_cpu_s"] = round(len(burst.items) / max(cpu_after - cpu_before, 1e-9))
@@ -334,15 +364,18 @@ def main() -> int:
         result["refusals"] = watch.count - base
         result["refusals_per_s"] = round((watch.count - base) / flowing_s, 1) if flowing_s else None
         result["refusals_per_s_end_to_end"] = round((watch.count - base) / stored_s, 1)
-        result["rss_mb_peak"] = round(peak_rss)
+        result["rss_mb_peak"] = round(peak_rss)  # of one worker process (the largest)
         say(json.dumps(result))
 
         say("restart …")
         sampler_stop.set()
         watch.stop()
-        worker.stop()
+        for w in reversed(workers):
+            w.stop()
         restart_at = time.time()
-        worker.start(timeout_s=args.timeout_s)
+        for w in workers:
+            w.start(timeout_s=args.timeout_s)
+        wait_shared(workers, worker.topic_prefix + topics.DEALS.name, args.partitions, args.timeout_s)
         probe = probe_refusal(args.seed + 2)
         watch = VisibleRefusals(worker.url, since)
         watch.start()
@@ -362,7 +395,8 @@ def main() -> int:
     finally:
         if watch:
             watch.stop()
-        worker.stop()
+        for w in reversed(workers):  # the first one owns the sink: stopped last
+            w.stop()
         broker.stop()
     print(json.dumps(result, ensure_ascii=False))
     return 0

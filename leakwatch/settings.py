@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     average_check_rub: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
     default_average_check_rub: int = Field(40000, gt=0)
     classifier_engine: Literal["embedded", "openai"] = "embedded"
+    # BLAS threads of the embedded encoder inside the worker. One: the worker's event loop,
+    # the broker and the sink share the cores, and OpenBLAS's extra threads spin-wait for a
+    # core (at 300 events/s on 2 cores: 0.69 -> 0.40 of a core for the same work, 149 -> 99
+    # ms per refusal; README, Benchmarks). Raise it on a machine with cores to spare.
+    classifier_blas_threads: int = Field(1, ge=1, le=256)
     # Deadlines, from the inside out: one HTTP attempt to the LLM (openai_request_timeout_s);
     # one item with all its retries (then the embedded engine answers it, marked
     # `fallback_from`); one batch of the refusal agent (then the batch is retried with

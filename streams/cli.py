@@ -31,6 +31,7 @@ def run_worker(args) -> int:
 def serve_worker(args) -> int:
     from faust.worker import Worker
 
+    from leakwatch.classifier.encoder import limit_blas_threads
     from leakwatch.classifier.engines import engine_from_settings
 
     from leakwatch.logs import configure_logging
@@ -61,6 +62,7 @@ def serve_worker(args) -> int:
     # The worker writes Kafka only; it reads won deals from a ClickHouse server when there
     # is one (many clients may), else from the sink, which owns the embedded chdb.
     won_store = ClickHouseStore.open(settings) if settings.clickhouse_url else None
+    limit_blas_threads(settings.classifier_blas_threads)  # before the encoder's first call
     classifier = engine_from_settings(settings)
     # Train the embedded engine (or the openai engine's fallback) before consuming, so the
     # first refusals do not wait for it and a broken bank stops the worker at start.

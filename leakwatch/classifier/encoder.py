@@ -108,3 +108,11 @@ def encode_cached(texts: list[str], path: Path) -> np.ndarray:
 
 def warm_up() -> None:
     _load()
+
+
+def limit_blas_threads(n: int):
+    """Cap the BLAS pool of the encoder's matrix products at `n` threads, process-wide
+    (OpenBLAS keeps one pool). Returns threadpoolctl's handle (`restore_original_limits()`)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=n, user_api="blas")
