@@ -56,8 +56,8 @@ class Verdict:
 
 def non_target_cue(r: Reading, p_target: float = 0.0, policy: Policy = Policy()) -> str | None:
     """The cue name when the CRM or the words say this was never a sales lead."""
-    if r.non_target_cues.get("crm_marked"):
-        return "crm_marked"  # «Сделка закрыта: спам», «… (дубль)»: the CRM knows
+    if r.non_target_cues.get("crm_merged"):
+        return "crm_merged"  # merged into another deal: the CRM knows
     if r.facts.hot:  # a client asking for an invoice is a buyer, whatever else was said
         return None
     if p_target >= policy.confident:  # a keyword is no veto over a confident head

@@ -49,8 +49,11 @@ def _non_target_cues(entries: tuple[Entry, ...], notes: list[str]) -> dict[str, 
     anyone = [e.lemmas for e in entries if e.speaker != "system"] + [lemmas(n) for n in notes]
     cues = {name: sum(1 for ls in client if lex.matches(ls)) for name, lex in lx.NON_TARGET_CLIENT_CUES.items()}
     cues |= {name: sum(1 for ls in anyone if lex.matches(ls)) for name, lex in lx.NON_TARGET_ANY_CUES.items()}
-    # The CRM itself says so: «Сделка закрыта: спам», «Сделка объединена с … (дубль)».
-    cues["crm_marked"] = sum(1 for e in entries if e.is_event(EventKind.CLOSED_NOT_TARGET, EventKind.DUPLICATE))
+    # The CRM merged the deal into another: a structural fact («Сделка объединена с … (дубль)»).
+    cues["crm_merged"] = sum(1 for e in entries if e.is_event(EventKind.DUPLICATE))
+    # A manager closed it as not target («Сделка закрыта: спам», «Причина: Нецелевой»): a claim,
+    # as self-serving at times as the CRM loss reason (LABELS.md: judge by content).
+    cues["crm_marked"] = sum(1 for e in entries if e.is_event(EventKind.CLOSED_NOT_TARGET))
     return cues
 
 

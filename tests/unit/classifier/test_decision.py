@@ -37,6 +37,28 @@ def test_a_keyword_cue_is_no_veto_over_a_confident_target_head():
     assert decide(r, probs(target=0.95), None).labels.target
 
 
+MARKED_NOT_TARGET = conversation(
+    ("03 10:00", "client", "Сколько стоит проживание в июле? Ребёнку три с половиной года"),
+    ("03 10:01", "manager", "Детей принимаем с четырёх лет, исключений не делаем"),
+    ("03 10:02", "system", "Сделка закрыта. Причина: Нецелевой"),
+)
+MERGED = conversation(
+    ("03 10:00", "client", "Хотим забронировать номер на июль"),
+    ("03 10:01", "system", "Сделка объединена с #4417 (дубль)"),
+)
+
+
+def test_a_manager_s_not_target_close_is_no_veto_over_a_confident_target_head():
+    """LABELS.md: judge by content, not only by a CRM mark; a merge is a fact, not a claim."""
+    r = read(MARKED_NOT_TARGET)
+    assert r.non_target_cues["crm_marked"] == 1
+    assert decide(r, probs(target=0.95), None).labels.target
+    assert not decide(r, probs(target=0.6), None).labels.target
+    merged = read(MERGED)
+    assert merged.non_target_cues["crm_merged"] == 1
+    assert not decide(merged, probs(target=0.95), None).labels.target
+
+
 def test_a_proven_broken_promise_names_the_leak_unless_the_head_is_sure_of_another():
     r = read(BROKEN_CALLBACK)
     unsure = decide(r, probs(leak=Leak.OBJECTION.value, p_leak=0.5), None)
