@@ -3,7 +3,10 @@
     .venv/bin/python benchmarks/latency_stages.py [--rate 300] [--seconds 25] [--setting NAME=VALUE ...]
 
 Starts its own Kafka, one `leakwatch worker` and the sink (grace period 0), waits until the
-worker holds every partition, offers simulated traffic at --rate events/s, and prints:
+worker holds every partition, offers simulated traffic at --rate events/s for --warmup-seconds
+(not measured: a fresh broker's JVM compiles its hot paths for the first ~40 s of traffic, and
+took 0.91 → 0.55 → 0.32 → 0.17 of a core in 10 s windows at 500 events/s), waits until that is
+stored, then offers --seconds more and prints:
 - the CPU share (cores) of the worker, the sink, the broker and this producer during the
   offered phase, and the whole machine's (/proc/stat);
 - the classifier's seconds per batch and per refusal (the worker's own histogram);
@@ -84,6 +87,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=300.0, help="events/s offered")
     parser.add_argument("--seconds", type=float, default=25.0)
+    parser.add_argument("--warmup-seconds", type=float, default=45.0)
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--kafka-port", type=int, default=39093)
     parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
@@ -102,26 +106,36 @@ def main() -> int:
     try:
         worker.start(timeout_s=600)
         wait_shared([worker], worker.topic_prefix + topics.DEALS.name, args.partitions, 120)
+        warmup = simulated_stream(int(args.rate * args.warmup_seconds), lost_share=0.15, seed=8)
         stream = simulated_stream(int(args.rate * args.seconds), lost_share=0.15, seed=7)
         watch = VisibleRefusals(worker.url, time.time() - 3600, interval_s=1.0)
         watch.start()
+        produce = Produce(broker, worker.topic_prefix)
+        if warmup.items:
+            print(f"warm-up: {args.rate:g} events/s for {args.warmup_seconds:g}s …", file=sys.stderr, flush=True)
+            sent = produce.at_rate(warmup, args.rate)
+            wait_stored(watch, broker, worker, watch.count + len(sent), 600)
         time.sleep(1.0)
         base = watch.count
+        total0, batches0 = classifier_seconds(worker.worker_url)
         pids = {"worker": worker.proc.pid, "sink": worker.sink_proc.pid, "broker": broker_pid(),
                 "producer": os.getpid()}
         cpu0, machine0, started = {k: proc_figures(p)[1] for k, p in pids.items()}, machine_cpu_s(), time.time()
-        sent = Produce(broker, worker.topic_prefix).at_rate(stream, args.rate)
+        sent = produce.at_rate(stream, args.rate)
         elapsed = time.time() - started
         result["cores"] = {k: round((proc_figures(p)[1] - cpu0[k]) / elapsed, 2) for k, p in pids.items()}
         result["cores"]["machine"] = round((machine_cpu_s() - machine0) / elapsed, 2)
         print(json.dumps(result["cores"]), file=sys.stderr, flush=True)
         wait_stored(watch, broker, worker, base + len(sent), 600)
         total, batches = classifier_seconds(worker.worker_url)
+        total, batches = total - total0, batches - batches0
 
         prefix = worker.topic_prefix
         lost = newest_timestamps(broker.bootstrap, prefix + topics.DEALS.name)
         requested = newest_timestamps(broker.bootstrap, prefix + REFUSAL_REQUESTS)
-        classified = newest_timestamps(broker.bootstrap, prefix + topics.CLASSIFIED.name)
+        measured = set(stream.lost_ids)  # the warm-up's deals left out
+        classified = {k: t for k, t in newest_timestamps(broker.bootstrap, prefix + topics.CLASSIFIED.name).items()
+                      if k in measured}
         result["records"] = len(classified)
         result["classifier_s_per_batch"] = round(total / batches, 3) if batches else None
         result["classifier_ms_per_refusal"] = round(1000 * total / len(classified)) if classified else None
