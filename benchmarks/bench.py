@@ -3,7 +3,8 @@
 Starts the project's Kafka (own port and state folder), measures on it a bare
 confluent-kafka consumer and a trivial Faust forwarding agent with the project's Faust
 settings (and, with --faust-before, with Faust's defaults), then `leakwatch worker`
-(--workers processes of one consumer group, one `leakwatch sink`) with the embedded classifier (grace period 0: the pipeline is measured, not the wait for
+(--workers processes of one consumer group, one `leakwatch sink`) with the embedded
+classifier (grace period 0: the pipeline is measured, not the wait for
 late transcripts). Two phases of realistic simulated traffic (deals with calls,
 transcripts and activities; --lost-share of them lost, the others open or won):
 
@@ -218,13 +219,10 @@ def wait_shared(workers: list[WorkerProcess], topic: str, partitions: int, timeo
     group's rebalance is over before anything is measured."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        held = []
-        for w in workers:
-            try:
-                state = httpx.get(f"{w.worker_url}/debug/consumer", timeout=10).json()
-            except httpx.HTTPError:
-                state = {"assigned": []}
-            held.append({tp for tp in state["assigned"] if tp.rsplit(":", 1)[0] == topic})
+        try:
+            held = [w.assigned(topic) for w in workers]
+        except httpx.HTTPError:  # a worker between its start and its first assignment
+            held = [set()]
         if all(held) and len(set().union(*held)) == partitions:
             return
         time.sleep(0.5)
@@ -233,6 +231,11 @@ def wait_shared(workers: list[WorkerProcess], topic: str, partitions: int, timeo
 
 def workers_cpu_s(workers: list[WorkerProcess]) -> float:
     return sum(proc_figures(faust_child_pid(w))[1] for w in workers)
+
+
+def workers_peak_rss_mb(workers: list[WorkerProcess]) -> float:
+    """The largest worker's peak RSS (each process holds its own share of the table)."""
+    return max(proc_figures(faust_child_pid(w))[0] for w in workers)
 
 
 def wait_committed(broker: KafkaBroker, worker: WorkerProcess, timeout_s: float, *, requests: bool = False) -> bool:
@@ -333,7 +336,7 @@ def main() -> int:
         def sample_rss():
             nonlocal peak_rss
             while not sampler_stop.wait(1.0):
-                peak_rss = max([peak_rss] + [proc_figures(faust_child_pid(w))[0] for w in workers])
+                peak_rss = max(peak_rss, workers_peak_rss_mb(workers))
         threading.Thread(target=sample_rss, daemon=True).start()
 
         say(f"steady phase: {args.rate:g} events/s for {args.rate_seconds:g}s …")
@@ -353,7 +356,7 @@ def main() -> int:
         wait_stored(watch, broker, worker, base + len(sent), args.timeout_s)
         stored_s = (watch.samples[-1][0] if watch.samples else time.time()) - started
         cpu_after = workers_cpu_s(workers)
-        peak_rss = max([peak_rss] + [proc_figures(faust_child_pid(w))[0] for w in workers])
+        peak_rss = max(peak_rss, workers_peak_rss_mb(workers))
         result["events_per_s"] = round(len(burst.items) / consumed_s) if committed else None
         result["worker_cpu_s"] = round(cpu_after - cpu_before, 1)
         result["events_per_worker_cpu_s"] = round(len(burst.items) / max(cpu_after - cpu_before, 1e-9))

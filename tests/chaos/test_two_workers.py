@@ -33,16 +33,11 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.chaos, pytest.mar
 PARTITIONS = 4  # two workers, two partitions each; the survivor then holds all four
 
 
-def _assigned(worker: WorkerProcess, topic: str) -> set[int]:
-    state = httpx.get(f"{worker.worker_url}/debug/consumer", timeout=10).json()
-    return {int(tp.rsplit(":", 1)[1]) for tp in state["assigned"] if tp.rsplit(":", 1)[0] == topic}
-
-
 def _wait_assigned(workers: list[WorkerProcess], topic: str, want: list[set[int]], timeout_s: float) -> list[set[int]]:
     """Until each worker holds the partitions of `topic` that `want` says (None: any, non-empty)."""
     deadline = time.monotonic() + timeout_s
     while True:
-        got = [_assigned(w, topic) for w in workers]
+        got = [w.assigned(topic) for w in workers]
         if all((g == w if w is not None else bool(g)) for g, w in zip(got, want)) and \
                 set().union(*got) == set(range(PARTITIONS)):
             return got

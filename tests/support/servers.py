@@ -197,6 +197,11 @@ class WorkerProcess:
         _terminate(self.proc)
         _terminate(self.sink_proc)
 
+    def assigned(self, topic: str) -> set[int]:
+        """The partitions of `topic` this worker's consumer holds (its /debug/consumer)."""
+        state = httpx.get(f"{self.worker_url}/debug/consumer", timeout=10).json()
+        return {int(tp.rsplit(":", 1)[1]) for tp in state["assigned"] if tp.rsplit(":", 1)[0] == topic}
+
     def get(self, path: str, **params) -> object:
         response = httpx.get(f"{self.url}{path}", params=params, timeout=30)
         response.raise_for_status()
